@@ -1,0 +1,41 @@
+"""Background runs (imports and model runs): claiming them and failing the lost ones."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from insights.models import ImportJob, ModelRun, RunStatus
+
+STALE_RUN_MESSAGE = "The run stopped reporting and was failed by the reaper."
+
+
+@dataclass(frozen=True)
+class ReapResult:
+    import_jobs: int
+    model_runs: int
+
+
+def run_claim(*, model: type[ImportJob] | type[ModelRun], run_id: int) -> bool:
+    """PENDING → RUNNING, atomically. False means another worker has it or it already ran."""
+    claimed = model.objects.filter(pk=run_id, status=RunStatus.PENDING).update(
+        status=RunStatus.RUNNING, started_at=timezone.now()
+    )
+    return claimed == 1
+
+
+@transaction.atomic
+def stale_runs_reap() -> ReapResult:
+    """Fail every run left RUNNING longer than BACKLIGHT_RUN_STALE_AFTER (a worker killed hard
+    never gets to say so). A run that finishes meanwhile is not touched: the update is conditional."""
+    cutoff = timezone.now() - settings.BACKLIGHT_RUN_STALE_AFTER
+    now = timezone.now()
+    counts = []
+    for model in (ImportJob, ModelRun):
+        counts.append(
+            model.objects.filter(status=RunStatus.RUNNING, started_at__lt=cutoff).update(
+                status=RunStatus.FAILED, error=STALE_RUN_MESSAGE, finished_at=now
+            )
+        )
+    return ReapResult(import_jobs=counts[0], model_runs=counts[1])

@@ -1,0 +1,36 @@
+import pytest
+from django.contrib.auth.models import Group
+
+from insights.roles import Role
+from tests.touchpoints.factories import UserFactory
+
+
+def user_with_role(role: str | None, *, username: str | None = None):
+    """A user in one of the four role groups (None: a signed-in user with no role)."""
+    user = UserFactory(username=username or f"{(role or 'norole').lower().replace(' ', '_')}_user")
+    if role is not None:
+        user.groups.add(Group.objects.get(name=role))
+    if role == Role.ADMIN:
+        user.is_staff = True
+        user.save(update_fields=["is_staff"])
+    return user
+
+
+@pytest.fixture
+def admin_user(db):
+    return user_with_role(Role.ADMIN, username="admin_user")
+
+
+@pytest.fixture
+def pm_user(db):
+    return user_with_role(Role.PRODUCT_MANAGER, username="pm_user")
+
+
+@pytest.fixture
+def engineer_user(db):
+    return user_with_role(Role.ENGINEER, username="engineer_user")
+
+
+@pytest.fixture
+def exec_user(db):
+    return user_with_role(Role.EXECUTIVE, username="exec_user")
