@@ -26,8 +26,7 @@ def navigation(request):
                 {
                     "label": label,
                     "url": url,
-                    "active": request.path == url
-                    or (url != "/" and request.path.startswith(url)),
+                    "active": request.path == url or (url != "/" and request.path.startswith(url)),
                 }
             )
     if user.is_staff:

@@ -104,9 +104,7 @@ def roles_sync(*, group_model, permission_model) -> None:
                 or f"{p.content_type.app_label}.{p.codename}" in wanted
             ]
         else:
-            permissions = [
-                p for p in query if f"{p.content_type.app_label}.{p.codename}" in wanted
-            ]
+            permissions = [p for p in query if f"{p.content_type.app_label}.{p.codename}" in wanted]
         found = {f"{p.content_type.app_label}.{p.codename}" for p in permissions}
         missing = wanted - found
         if missing:

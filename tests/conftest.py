@@ -17,20 +17,20 @@ def user_with_role(role: str | None, *, username: str | None = None):
 
 
 @pytest.fixture
-def admin_user(db):
+def role_admin(db):
     return user_with_role(Role.ADMIN, username="admin_user")
 
 
 @pytest.fixture
-def pm_user(db):
+def role_pm(db):
     return user_with_role(Role.PRODUCT_MANAGER, username="pm_user")
 
 
 @pytest.fixture
-def engineer_user(db):
+def role_engineer(db):
     return user_with_role(Role.ENGINEER, username="engineer_user")
 
 
 @pytest.fixture
-def exec_user(db):
+def role_exec(db):
     return user_with_role(Role.EXECUTIVE, username="exec_user")

@@ -99,7 +99,9 @@ class Observation(TimeStamped):
         MEDIUM = "medium", "Medium"
         HIGH = "high", "High"
 
-    touchpoint = models.ForeignKey(Touchpoint, on_delete=models.CASCADE, related_name="observations")
+    touchpoint = models.ForeignKey(
+        Touchpoint, on_delete=models.CASCADE, related_name="observations"
+    )
     text = models.TextField()
     severity = models.CharField(max_length=10, choices=Severity.choices, blank=True)
     feedback = models.OneToOneField(

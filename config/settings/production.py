@@ -1,12 +1,18 @@
 """Production: PostgreSQL and Redis required; no default secret, no default hosts."""
 
+from django.core.exceptions import ImproperlyConfigured
+
 from config.settings.base import *  # noqa: F403
 from config.settings.base import env
 
 DEBUG = False
-# Both raise ImproperlyConfigured when missing: production must not start on a default.
+# Each raises ImproperlyConfigured when missing: production must not start on a default.
 SECRET_KEY = env.str("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
+# base.py falls back to SQLite and in-process tasks for the embedded default; production never does.
+for required in ("DATABASE_URL", "REDIS_URL"):
+    if not env.str(required, default=""):
+        raise ImproperlyConfigured(f"Set the {required} environment variable.")
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},

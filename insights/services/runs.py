@@ -27,8 +27,9 @@ def run_claim(*, model: type[ImportJob] | type[ModelRun], run_id: int) -> bool:
 
 @transaction.atomic
 def stale_runs_reap() -> ReapResult:
-    """Fail every run left RUNNING longer than BACKLIGHT_RUN_STALE_AFTER (a worker killed hard
-    never gets to say so). A run that finishes meanwhile is not touched: the update is conditional."""
+    """Fail every run left RUNNING longer than BACKLIGHT_RUN_STALE_AFTER: a worker killed hard
+    never gets to say so. A run that finishes meanwhile is not touched (the update is conditional).
+    """
     cutoff = timezone.now() - settings.BACKLIGHT_RUN_STALE_AFTER
     now = timezone.now()
     counts = []
