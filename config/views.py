@@ -1,0 +1,112 @@
+"""The home page, which draws on every app, and the health check."""
+
+import datetime as dt
+import logging
+
+from django.contrib.auth.decorators import login_not_required
+from django.db import DatabaseError, connection, transaction
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+from insights.permissions import user_can_view_original_text
+from insights.selectors import (
+    customer_summary,
+    feedback_count_since,
+    feedback_recent,
+    import_job_list,
+    pain_points_top,
+    role_member_counts,
+)
+from metrics.selectors import scores_between
+from roadmap.selectors import backlog_counts_by_status
+from touchpoints.selectors import touchpoint_list, touchpoint_progress, user_logs_own_touchpoints
+
+logger = logging.getLogger(__name__)
+
+SCORE_WINDOW_DAYS = 90
+FEEDBACK_WINDOW_DAYS = 30
+CHURN_WINDOW_DAYS = 365
+
+
+def _score_window(today: dt.date, *, windows_back: int = 0) -> tuple[dt.date, dt.date]:
+    """The 90 days ending today (windows_back=0), or the 90 days before those (1)."""
+    end = today - dt.timedelta(days=SCORE_WINDOW_DAYS * windows_back)
+    return end - dt.timedelta(days=SCORE_WINDOW_DAYS - 1), end
+
+
+def _change(current: float | None, previous: float | None) -> float | None:
+    if current is None or previous is None:
+        return None
+    return current - previous
+
+
+@require_safe
+def home(request: HttpRequest) -> HttpResponse:
+    """What each person needs first: everyone sees the pulse of the customer base; engineers
+    their touchpoints, product managers pain points and the backlog, executives the trend and
+    revenue, admins imports and users. Panels follow permissions, not role names."""
+    user = request.user
+    today = timezone.localdate()
+    now = timezone.now()
+    context: dict = {"today": today, "score_window_days": SCORE_WINDOW_DAYS}
+
+    can_view_customers = user.has_perm("insights.view_customer")
+    can_view_feedback = user.has_perm("insights.view_feedback")
+    if can_view_customers:
+        context["customers"] = customer_summary(
+            churned_since=today - dt.timedelta(days=CHURN_WINDOW_DAYS)
+        )
+    if can_view_feedback:
+        start, end = _score_window(today)
+        context["scores"] = scores_between(start=start, end=end)
+        context["feedback_recent_count"] = feedback_count_since(
+            since=now - dt.timedelta(days=FEEDBACK_WINDOW_DAYS)
+        )
+        context["feedback_window_days"] = FEEDBACK_WINDOW_DAYS
+        context["recent_feedback"] = feedback_recent(limit=5)
+        context["show_original"] = user_can_view_original_text(user)
+
+    if user_logs_own_touchpoints(user) and user.has_perm("touchpoints.view_touchpoint"):
+        context["my_touchpoints"] = list(touchpoint_list(engineer=user, year=today.year)[:5])
+        context["progress"] = touchpoint_progress(engineer=user, on=today)
+
+    if user.has_perm("roadmap.change_backlogitem"):
+        if user.has_perm("insights.view_theme"):
+            context["pain_points"] = pain_points_top(
+                since=now - dt.timedelta(days=SCORE_WINDOW_DAYS), limit=5
+            )
+        context["backlog_counts"] = backlog_counts_by_status()
+
+    if user.has_perm("metrics.view_metricsnapshot") and can_view_feedback:
+        start, end = _score_window(today, windows_back=1)
+        current, previous = context["scores"], scores_between(start=start, end=end)
+        context["previous_scores"] = previous
+        context["nps_change"] = _change(current.nps.value, previous.nps.value)
+        context["csat_change"] = _change(current.csat.value, previous.csat.value)
+
+    if user.has_perm("insights.view_importjob"):
+        context["recent_imports"] = list(import_job_list()[:5])
+    if user.has_perm("auth.view_user"):
+        context["role_counts"] = role_member_counts()
+
+    return render(request, "home.html", context)
+
+
+@login_not_required
+@transaction.non_atomic_requests
+@never_cache
+@require_safe
+def healthz(request: HttpRequest) -> JsonResponse:
+    """For load balancers and orchestrators: the process answers and the database does too.
+    Outside ATOMIC_REQUESTS, so that a broken database gives a clean 503 rather than a 500."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except DatabaseError:
+        logger.exception("Health check: the database did not answer")
+        return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
+    return JsonResponse({"status": "ok"})

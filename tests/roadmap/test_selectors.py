@@ -1,0 +1,64 @@
+import datetime as dt
+
+import pytest
+
+from roadmap.models import BacklogItem, BacklogThemeLink
+from roadmap.selectors import backlog_board, backlog_counts_by_status, backlog_item_get
+from tests.insights.factories import FeedbackFactory, ThemeFactory
+from tests.roadmap.factories import BacklogItemFactory
+
+pytestmark = pytest.mark.django_db
+Status = BacklogItem.Status
+
+
+def test_board_has_every_status_in_workflow_order_with_items_in_position():
+    second = BacklogItemFactory(status=Status.NOW, position=2)
+    first = BacklogItemFactory(status=Status.NOW, position=1)
+    shipped = BacklogItemFactory(status=Status.SHIPPED, shipped_on=dt.date(2026, 5, 1))
+
+    board = backlog_board()
+
+    assert [column.status for column in board] == list(Status.values)
+    by_status = {column.status: column.items for column in board}
+    assert by_status[Status.NOW] == [first, second]
+    assert by_status[Status.SHIPPED] == [shipped]
+    assert by_status[Status.IDEA] == []
+
+
+def test_board_reads_items_owners_and_teams_in_one_query(django_assert_num_queries):
+    BacklogItemFactory.create_batch(4, status=Status.NEXT)
+
+    with django_assert_num_queries(1):
+        board = backlog_board()
+        [(item.owner, item.team, item.theme_count) for column in board for item in column.items]
+
+
+def test_counts_by_status_include_zeros():
+    BacklogItemFactory.create_batch(2, status=Status.IDEA)
+    BacklogItemFactory(status=Status.LATER)
+
+    counts = {status: n for status, _, n in backlog_counts_by_status()}
+
+    assert counts[Status.IDEA] == 2
+    assert counts[Status.LATER] == 1
+    assert counts[Status.MEASURED] == 0
+    assert len(counts) == len(Status.values)
+
+
+def test_backlog_item_get_prefetches_themes_and_evidence(django_assert_num_queries):
+    item = BacklogItemFactory()
+    theme = ThemeFactory(label="Slow exports")
+    BacklogThemeLink.objects.create(item=item, theme=theme, rationale="Removes it")
+    item.evidence.set(FeedbackFactory.create_batch(3))
+
+    with django_assert_num_queries(3):
+        found = backlog_item_get(item_id=item.pk)
+        labels = [link.theme.label for link in found.theme_links.all()]
+        customers = [feedback.customer.name for feedback in found.evidence.all()]
+
+    assert labels == ["Slow exports"]
+    assert len(customers) == 3
+
+
+def test_backlog_item_get_of_a_missing_id_is_none():
+    assert backlog_item_get(item_id=999_999) is None
