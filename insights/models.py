@@ -101,8 +101,37 @@ class Contact(TimeStamped):
         return self.name or self.email
 
 
+class ImportPreset(TimeStamped):
+    """A saved column mapping. A file whose columns have the same signature gets it by itself."""
+
+    name = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=20)
+    format_name = models.CharField(max_length=30)
+    signature = models.CharField(
+        max_length=64, help_text="Hash of the file's column keys, in order."
+    )
+    mapping = models.JSONField(default=dict, help_text="Column key → role.")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["signature"])]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class ImportJob(TimeStamped):
-    """One uploaded file and what became of each of its rows."""
+    """One uploaded file and what became of each of its rows.
+
+    Life: uploaded (PENDING, not confirmed) → the admin confirms the mapping (confirmed_at) →
+    a worker claims it (RUNNING) and commits rows chunk by chunk, each chunk together with the
+    checkpoint `processed_rows`, so a job restarted after a crash resumes where it stopped and
+    ends with the same result → SUCCEEDED, or FAILED with `error` when the file cannot be
+    imported at all (then nothing of it was kept).
+    """
 
     class Kind(models.TextChoices):
         SURVEY = "survey", "Survey export"
@@ -111,30 +140,88 @@ class ImportJob(TimeStamped):
 
     file = models.FileField(upload_to="imports/%Y/%m/", blank=True)
     original_name = models.CharField(max_length=255)
+    file_size = models.PositiveBigIntegerField(default=0)
+    file_sha256 = models.CharField(max_length=64, blank=True)
     kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.SURVEY)
+    format_override = models.CharField(max_length=30, blank=True)
     detected_format = models.CharField(max_length=30, blank=True)
+    encoding = models.CharField(max_length=20, blank=True)
+    header_rows = models.PositiveSmallIntegerField(default=1)
     mapping = models.JSONField(default=dict, blank=True)
+    preset = models.ForeignKey(
+        ImportPreset, null=True, blank=True, on_delete=models.SET_NULL, related_name="jobs"
+    )
     status = models.CharField(max_length=20, choices=RunStatus.choices, default=RunStatus.PENDING)
     total_rows = models.PositiveIntegerField(default=0)
-    processed_rows = models.PositiveIntegerField(default=0)
+    processed_rows = models.PositiveIntegerField(
+        default=0, help_text="Checkpoint: source rows whose outcome is committed."
+    )
     created_count = models.PositiveIntegerField(default=0)
     duplicate_count = models.PositiveIntegerField(default=0)
     rejected_count = models.PositiveIntegerField(default=0)
     unmatched_count = models.PositiveIntegerField(default=0)
-    row_errors = models.JSONField(default=list, blank=True, help_text='[{"line": N, "reason": …}]')
     error = models.TextField(blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
     )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField(null=True, blank=True)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["status", "started_at"])]
+        indexes = [
+            models.Index(fields=["status", "started_at"]),
+            models.Index(fields=["status", "heartbeat_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"{self.original_name} ({self.get_status_display()})"
+
+    @property
+    def progress(self) -> float:
+        return self.processed_rows / self.total_rows if self.total_rows else 0.0
+
+
+class ImportRowError(models.Model):
+    """A source row that was rejected, with its line in the file and the reason."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="row_errors")
+    line = models.PositiveIntegerField()
+    reason = models.CharField(max_length=500)
+
+    class Meta:
+        ordering = ["job", "line"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "line"], name="import_row_error_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.reason}"
+
+
+class IdempotencyKey(models.Model):
+    """The answer already given to an API write sent with this Idempotency-Key header."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    key = models.CharField(max_length=200)
+    endpoint = models.CharField(max_length=200)
+    request_sha256 = models.CharField(max_length=64)
+    response_status = models.PositiveSmallIntegerField()
+    response_body = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotency_key_per_user"),
+        ]
+        indexes = [models.Index(fields=["created_at"])]
+
+    def __str__(self) -> str:
+        return self.key
 
 
 class Theme(TimeStamped):

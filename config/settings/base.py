@@ -250,3 +250,22 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
 }
+
+# ---------------------------------------------------------------------------------------------
+# Imports: limits on what an uploaded file may be (documented in README "Imports")
+# ---------------------------------------------------------------------------------------------
+BACKLIGHT_IMPORT_MAX_BYTES = env.int("BACKLIGHT_IMPORT_MAX_BYTES", default=200 * 1024 * 1024)
+BACKLIGHT_IMPORT_MAX_ROWS = env.int("BACKLIGHT_IMPORT_MAX_ROWS", default=1_000_000)
+BACKLIGHT_IMPORT_MAX_COLUMNS = env.int("BACKLIGHT_IMPORT_MAX_COLUMNS", default=500)
+BACKLIGHT_IMPORT_MAX_CELL_CHARS = env.int("BACKLIGHT_IMPORT_MAX_CELL_CHARS", default=100_000)
+# XLSX is a zip: refuse before parsing when it would inflate past this, or by more than this ratio.
+BACKLIGHT_IMPORT_XLSX_MAX_UNCOMPRESSED = env.int(
+    "BACKLIGHT_IMPORT_XLSX_MAX_UNCOMPRESSED", default=1024 * 1024 * 1024
+)
+BACKLIGHT_IMPORT_XLSX_MAX_RATIO = env.int("BACKLIGHT_IMPORT_XLSX_MAX_RATIO", default=100)
+# A running import that has not committed a chunk for this long is taken as lost and resumed.
+BACKLIGHT_IMPORT_STALE_AFTER = timedelta(
+    seconds=env.int("BACKLIGHT_IMPORT_STALE_AFTER_SECONDS", default=120)
+)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
