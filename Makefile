@@ -129,6 +129,7 @@ format: install
 	$(RUFF) check --fix .
 
 bench: install
+	$(PY) -m pip install --disable-pip-version-check -q -c $(CONSTRAINTS) -e '.[dev,bench]'
 	@found=0; for script in bench/*.py; do \
 		[ -e "$$script" ] || continue; \
 		found=1; echo "== $$script"; \

@@ -2,11 +2,12 @@
 
 from django.urls import path
 
-from insights.api import CustomerListApi, FeedbackListApi
+from insights.api import CustomerApi, FeedbackApi, UsageUpsertApi
 
 app_name = "api"
 
 urlpatterns = [
-    path("feedback/", FeedbackListApi.as_view(), name="feedback-list"),
-    path("customers/", CustomerListApi.as_view(), name="customer-list"),
+    path("feedback/", FeedbackApi.as_view(), name="feedback-list"),
+    path("customers/", CustomerApi.as_view(), name="customer-list"),
+    path("usage/", UsageUpsertApi.as_view(), name="usage"),
 ]

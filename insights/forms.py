@@ -2,6 +2,8 @@
 
 from django import forms
 
+from insights.formats import OVERRIDES as FORMAT_OVERRIDES
+from insights.formats import Role as ColumnRole
 from insights.models import Feedback
 from insights.selectors import SCORE_FILTERS, FeedbackFilters
 
@@ -39,3 +41,130 @@ class FeedbackFilterForm(forms.Form):
             received_to=data["received_to"],
             score=data["score"],
         )
+
+
+# --- imports --------------------------------------------------------------------------------------
+
+# The exports `insights.formats` recognises, by name, for people.
+IMPORT_FORMAT_LABELS: dict[str, str] = {
+    "qualtrics": "Qualtrics",
+    "qualtrics_legacy": "Qualtrics (legacy export)",
+    "surveymonkey": "SurveyMonkey",
+    "typeform": "Typeform",
+    "google_forms": "Google Forms",
+    "zendesk": "Zendesk",
+    "intercom": "Intercom",
+    "tickets": "Support tickets",
+    "usage": "Usage analytics",
+    "generic": "Generic table",
+}
+# What each column role means, for the mapping selects.
+IMPORT_ROLE_LABELS: dict[str, str] = {
+    ColumnRole.IGNORE: "Ignore",
+    ColumnRole.RESPONSE_ID: "Response ID",
+    ColumnRole.SUBMITTED_AT: "Date",
+    ColumnRole.EMAIL: "Email",
+    ColumnRole.CUSTOMER_ID: "Account ID",
+    ColumnRole.NPS: "NPS score (0–10)",
+    ColumnRole.CSAT: "CSAT score (1–5)",
+    ColumnRole.CES: "CES score (1–7)",
+    ColumnRole.COMMENT: "Comment",
+    ColumnRole.ATTRIBUTE: "Attribute (kept)",
+    ColumnRole.CHANNEL: "Channel",
+    ColumnRole.TICKET_ID: "Ticket ID",
+    ColumnRole.SUBJECT: "Subject",
+    ColumnRole.BODY: "Body",
+    ColumnRole.TAGS: "Tags",
+    ColumnRole.STATUS: "Status",
+    ColumnRole.SATISFACTION: "Satisfaction rating",
+    ColumnRole.PERIOD: "Month",
+    ColumnRole.ACTIVE_USERS: "Active users",
+    ColumnRole.FEATURE: "Feature adoption count",
+    ColumnRole.TASK_ATTEMPTS: "Task attempts",
+    ColumnRole.TASK_SUCCESSES: "Task successes",
+}
+IMPORT_ACCEPT = ".csv,.tsv,.txt,.xlsx"
+AUTO_FORMAT = "auto"
+
+
+def import_format_label(name: str) -> str:
+    return IMPORT_FORMAT_LABELS.get(name, name.replace("_", " ").capitalize() if name else "—")
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(
+        label="Export file",
+        allow_empty_file=False,
+        error_messages={
+            "required": "Choose a file to import.",
+            "empty": "The file is empty.",
+            "invalid": "No file was received; choose the file again.",
+        },
+        widget=forms.ClearableFileInput(attrs={"accept": IMPORT_ACCEPT}),
+    )
+    format_override = forms.ChoiceField(
+        label="Format",
+        required=False,
+        initial=AUTO_FORMAT,
+        choices=[(AUTO_FORMAT, "Detect automatically")]
+        + [(name, import_format_label(name)) for name in FORMAT_OVERRIDES if name != AUTO_FORMAT],
+        help_text="Leave on “Detect automatically” unless Backlight gets the export wrong.",
+    )
+
+    def clean_format_override(self) -> str:
+        """The service's override: empty for automatic detection."""
+        value = self.cleaned_data.get("format_override") or AUTO_FORMAT
+        return "" if value == AUTO_FORMAT else value
+
+
+class ImportMappingForm(forms.Form):
+    """One role select per column of the file, and an optional preset name.
+
+    Fields are named by column position (`column_0`, …) because column keys come from the file
+    and may hold any character; `mapping()` turns them back into {column key: role}."""
+
+    preset_name = forms.CharField(
+        label="Save this mapping as a preset named",
+        required=False,
+        max_length=100,
+        help_text=(
+            "Optional. Later files with the same columns get this mapping by themselves; a "
+            "preset of the same name is replaced."
+        ),
+    )
+
+    def __init__(self, *args, columns, roles, mapping: dict[str, str], samples=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.columns = list(columns)
+        samples = samples or {}
+        choices = [_role_choice(role) for role in roles]
+        column_fields = {}
+        for column in self.columns:
+            column_fields[self.field_name(column)] = forms.ChoiceField(
+                label=column.label or column.key,
+                choices=choices,
+                initial=mapping.get(column.key),
+            )
+        # Columns first, in file order; the preset name last.
+        self.fields = {**column_fields, "preset_name": self.fields["preset_name"]}
+        self.rows = [
+            {
+                "column": column,
+                "field": self[self.field_name(column)],
+                "show_key": column.key != column.label,
+                "sample": samples.get(column.key, ""),
+            }
+            for column in self.columns
+        ]
+
+    @staticmethod
+    def field_name(column) -> str:
+        return f"column_{column.index}"
+
+    def mapping(self) -> dict[str, str]:
+        return {column.key: self.cleaned_data[self.field_name(column)] for column in self.columns}
+
+
+def _role_choice(role: ColumnRole) -> tuple[str, str]:
+    value = str(role)
+    return value, IMPORT_ROLE_LABELS.get(value, value.replace("_", " ").capitalize())

@@ -280,8 +280,15 @@ class Feedback(TimeStamped):
     channel = models.CharField(max_length=100, blank=True, help_text="e.g. in-app NPS, email")
     question = models.CharField(max_length=500, blank=True)
     received_at = models.DateTimeField(help_text="When the customer said it.")
+    # No single-column indexes on customer and theme: the (customer, received_at) and
+    # (theme, received_at) indexes below serve those lookups, and every index slows imports.
     customer = models.ForeignKey(
-        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="feedback"
+        Customer,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="feedback",
+        db_index=False,
     )
     contact = models.ForeignKey(
         Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="feedback"
@@ -294,7 +301,12 @@ class Feedback(TimeStamped):
     sentiment = models.FloatField(null=True, blank=True)
     sentiment_label = models.CharField(max_length=10, choices=SentimentLabel.choices, blank=True)
     theme = models.ForeignKey(
-        Theme, null=True, blank=True, on_delete=models.SET_NULL, related_name="feedback"
+        Theme,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="feedback",
+        db_index=False,
     )
     theme_pinned = models.BooleanField(
         default=False, help_text="Set when a person moved it; re-runs keep its theme."
@@ -315,7 +327,6 @@ class Feedback(TimeStamped):
             models.Index(fields=["source", "received_at"]),
             models.Index(fields=["theme", "received_at"]),
             models.Index(fields=["customer", "received_at"]),
-            models.Index(fields=["sentiment_label"]),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -9,7 +9,15 @@ from django.contrib.auth.models import Group
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 
-from insights.models import ChurnScore, Customer, Feedback, ImportJob, Theme, UsageSnapshot
+from insights.models import (
+    ChurnScore,
+    Contact,
+    Customer,
+    Feedback,
+    ImportJob,
+    Theme,
+    UsageSnapshot,
+)
 from insights.roles import Role
 
 # The score filter of the feedback list: key → (label, condition).
@@ -33,6 +41,8 @@ class FeedbackFilters:
     received_to: dt.date | None = None
     score: str = ""
     customer_external_id: str = ""
+    theme_id: int | None = None
+    sentiment_label: str = ""  # a Feedback.SentimentLabel value
 
 
 @dataclass(frozen=True)
@@ -65,15 +75,21 @@ def days_window(*, start: dt.date, end: dt.date) -> tuple[dt.datetime, dt.dateti
 def _feedback_filtered(queryset: QuerySet[Feedback], filters: FeedbackFilters) -> QuerySet:
     if filters.source:
         queryset = queryset.filter(source=filters.source)
-    if filters.received_from:
+    # The first and last representable days bound nothing (and the day after the last one
+    # cannot be computed).
+    if filters.received_from and filters.received_from > dt.date.min:
         queryset = queryset.filter(received_at__gte=day_start(filters.received_from))
-    if filters.received_to:
+    if filters.received_to and filters.received_to < dt.date.max:
         next_day = filters.received_to + dt.timedelta(days=1)
         queryset = queryset.filter(received_at__lt=day_start(next_day))
     if filters.score:
         queryset = queryset.filter(SCORE_FILTERS[filters.score][1])
     if filters.customer_external_id:
         queryset = queryset.filter(customer__external_id=filters.customer_external_id)
+    if filters.theme_id is not None:
+        queryset = queryset.filter(theme_id=filters.theme_id)
+    if filters.sentiment_label:
+        queryset = queryset.filter(sentiment_label=filters.sentiment_label)
     return queryset
 
 
@@ -195,3 +211,8 @@ def role_member_counts() -> list[tuple[str, int]]:
     without_role = get_user_model().objects.exclude(groups__name__in=Role.values).count()
     rows.append(("No role", without_role))
     return rows
+
+
+def contact_emails_sample(*, limit: int) -> list[str]:
+    """Some contacts' emails, in a stable order (for demo sample exports)."""
+    return list(Contact.objects.order_by("pk").values_list("email", flat=True)[:limit])

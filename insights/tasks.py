@@ -1,3 +1,4 @@
+from insights.services import idempotency, imports
 from insights.services.runs import stale_runs_reap as stale_runs_reap_service
 from insights.tasking import Queue, backlight_task
 
@@ -12,3 +13,20 @@ def stale_runs_reap() -> dict[str, int]:
 def ping(*, value: str) -> str:
     """Round-trip check for operators and the worker integration test."""
     return f"pong:{value}"
+
+
+@backlight_task(queue=Queue.INGEST, name="insights.tasks.import_job_process")
+def import_job_process(*, job_id: int) -> str:
+    job = imports.import_job_process(job_id=job_id)
+    return job.status if job else "not-claimed"
+
+
+@backlight_task(queue=Queue.DEFAULT, name="insights.tasks.import_jobs_resume", expires=60)
+def import_jobs_resume() -> dict[str, int]:
+    result = imports.import_jobs_resume()
+    return {"resumed": result.resumed, "resent": result.resent, "failed": result.failed}
+
+
+@backlight_task(queue=Queue.DEFAULT, name="insights.tasks.idempotency_keys_purge", expires=3600)
+def idempotency_keys_purge() -> int:
+    return idempotency.idempotency_keys_purge(older_than=idempotency.IDEMPOTENCY_KEY_TTL)

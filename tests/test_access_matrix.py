@@ -13,10 +13,12 @@ from django.conf import settings
 from django.contrib import admin
 from django.test import override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, resolve, reverse
+from django.utils import timezone
 
+from insights.models import RunStatus
 from insights.roles import Role
 from tests.conftest import user_with_role
-from tests.insights.factories import CustomerFactory, ThemeFactory
+from tests.insights.factories import CustomerFactory, ImportJobFactory, ThemeFactory
 from tests.roadmap.factories import BacklogItemFactory
 from tests.touchpoints.factories import TouchpointFactory
 
@@ -81,6 +83,22 @@ EXPECTED: dict[str, dict[str, tuple]] = {
         "GET":  (LOGIN, 200, 403, 403, 403, 403),
         "POST": (LOGIN, 405, 403, 403, 403, 403),
     },
+    "insights:import-new": {
+        "GET":  (LOGIN, 200, 403, 403, 403, 403),
+        "POST": (LOGIN, 400, 403, 403, 403, 403),  # an empty form comes back asking for a file
+    },
+    "insights:import-detail": {
+        "GET":  (LOGIN, 200, 403, 403, 403, 403),
+        "POST": (LOGIN, 302, 403, 403, 403, 403),  # the job already ran: back to its page
+    },
+    "insights:import-progress": {
+        "GET":  (LOGIN, 200, 403, 403, 403, 403),
+        "POST": (LOGIN, 405, 403, 403, 403, 403),
+    },
+    "insights:import-errors-csv": {
+        "GET":  (LOGIN, 200, 403, 403, 403, 403),
+        "POST": (LOGIN, 405, 403, 403, 403, 403),
+    },
     "touchpoints:touchpoint-list": {
         "GET":  (LOGIN, 200, 200, 200, 200, 403),
         "POST": (LOGIN, 405, 405, 405, 405, 403),
@@ -101,13 +119,18 @@ EXPECTED: dict[str, dict[str, tuple]] = {
         "GET":  (LOGIN, 200, 200, 403, 200, 403),
         "POST": (LOGIN, 405, 405, 403, 405, 403),
     },
+    # The API's writes take JSON only: the empty form posted here is refused with 415.
     "api:feedback-list": {
         "GET":  (API_DENIED, 200, 200, 200, 200, 403),
-        "POST": (API_DENIED, 405, 405, 405, 405, 403),
+        "POST": (API_DENIED, 415, 403, 403, 403, 403),
     },
     "api:customer-list": {
         "GET":  (API_DENIED, 200, 200, 200, 200, 403),
-        "POST": (API_DENIED, 405, 405, 405, 405, 403),
+        "POST": (API_DENIED, 415, 403, 403, 403, 403),
+    },
+    "api:usage": {
+        "GET":  (API_DENIED, 405, 403, 403, 403, 403),
+        "POST": (API_DENIED, 415, 403, 403, 403, 403),
     },
     "api-schema": {
         "GET":  (API_DENIED, 200, 200, 200, 200, 200),
@@ -120,10 +143,18 @@ EXPECTED: dict[str, dict[str, tuple]] = {
 }
 # fmt: on
 
+
+def _finished_import_job():
+    return ImportJobFactory(status=RunStatus.SUCCEEDED, confirmed_at=timezone.now())
+
+
 # Objects behind the patterns that take arguments.
 URL_KWARGS: dict[str, Callable[[], dict]] = {
     "insights:theme-detail": lambda: {"pk": ThemeFactory().pk},
     "insights:customer-detail": lambda: {"pk": CustomerFactory().pk},
+    "insights:import-detail": lambda: {"pk": _finished_import_job().pk},
+    "insights:import-progress": lambda: {"pk": _finished_import_job().pk},
+    "insights:import-errors-csv": lambda: {"pk": _finished_import_job().pk},
     "touchpoints:touchpoint-detail": lambda: {"pk": TouchpointFactory().pk},
     "roadmap:backlog-detail": lambda: {"pk": BacklogItemFactory().pk},
 }

@@ -128,7 +128,9 @@ CELERY_BROKER_URL = REDIS_URL or "memory://"
 CELERY_RESULT_BACKEND = REDIS_URL or "cache+memory://"
 # Without a broker the embedded default runs every task in-process, at the call.
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
-CELERY_TASK_EAGER_PROPAGATES = True
+# An in-process task that fails records its failure on its run (an import job, a model run) like a
+# worker would, instead of turning the page that queued it into an error page. Tests propagate.
+CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
@@ -156,6 +158,14 @@ CELERY_BEAT_SCHEDULE = {
     "reap-stale-runs": {
         "task": "insights.tasks.stale_runs_reap",
         "schedule": timedelta(minutes=5),
+    },
+    "resume-imports": {
+        "task": "insights.tasks.import_jobs_resume",
+        "schedule": timedelta(minutes=1),
+    },
+    "purge-idempotency-keys": {
+        "task": "insights.tasks.idempotency_keys_purge",
+        "schedule": timedelta(hours=1),
     },
 }
 # A run still RUNNING this long after it started is taken as lost and failed by the reaper.
@@ -263,6 +273,9 @@ BACKLIGHT_IMPORT_XLSX_MAX_UNCOMPRESSED = env.int(
     "BACKLIGHT_IMPORT_XLSX_MAX_UNCOMPRESSED", default=1024 * 1024 * 1024
 )
 BACKLIGHT_IMPORT_XLSX_MAX_RATIO = env.int("BACKLIGHT_IMPORT_XLSX_MAX_RATIO", default=100)
+# Rows per committed chunk: big enough for COPY to pay off, small enough that a resumed job
+# redoes little and the progress bar moves several times a second.
+BACKLIGHT_IMPORT_CHUNK_ROWS = env.int("BACKLIGHT_IMPORT_CHUNK_ROWS", default=5_000)
 # A running import that has not committed a chunk for this long is taken as lost and resumed.
 BACKLIGHT_IMPORT_STALE_AFTER = timedelta(
     seconds=env.int("BACKLIGHT_IMPORT_STALE_AFTER_SECONDS", default=120)

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from insights.models import ImportJob, ModelRun, RunStatus
@@ -33,9 +34,12 @@ def stale_runs_reap() -> ReapResult:
     cutoff = timezone.now() - settings.BACKLIGHT_RUN_STALE_AFTER
     now = timezone.now()
     counts = []
-    for model in (ImportJob, ModelRun):
+    # An import reports a heartbeat with every chunk (and is resumed by import_jobs_resume long
+    # before this); a model run only has its start.
+    silent_import = Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
+    for model, silent in ((ImportJob, silent_import), (ModelRun, Q(started_at__lt=cutoff))):
         counts.append(
-            model.objects.filter(status=RunStatus.RUNNING, started_at__lt=cutoff).update(
+            model.objects.filter(silent, status=RunStatus.RUNNING).update(
                 status=RunStatus.FAILED, error=STALE_RUN_MESSAGE, finished_at=now
             )
         )

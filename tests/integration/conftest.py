@@ -14,11 +14,14 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from django.conf import settings
+from redis.exceptions import RedisError
 
 from config.celery_app import app as celery_app
 
@@ -94,23 +97,35 @@ def _stop(process: subprocess.Popen) -> None:
         process.wait(timeout=WORKER_STOP_TIMEOUT)
 
 
-@pytest.fixture(scope="session")
-def celery_worker_process(django_db_setup, tmp_path_factory):
-    """A `celery worker` subprocess consuming every queue, on pytest's test database; started
-    once, by the first test that needs it, and stopped before the test database is dropped."""
+@dataclass
+class Worker:
+    process: subprocess.Popen
+    nodename: str
+    log_path: Path
+
+    def kill(self) -> None:
+        """kill -9 of the worker and its pool processes, as a crashed machine would."""
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=WORKER_STOP_TIMEOUT)
+
+    def stop(self) -> None:
+        _stop(self.process)
+
+
+def worker_start(*, log_path: Path, name: str, extra_env: dict[str, str] | None = None) -> Worker:
+    """Start a `celery worker` subprocess on every queue, on pytest's test database, and wait
+    until it answers a ping."""
     queues = list(settings.CELERY_QUEUE_NAMES)
     test_database = settings.DATABASES["default"]["NAME"]
-    log_path = tmp_path_factory.mktemp("celery") / "worker.log"
-    nodename = f"integration-{os.getpid()}@{socket.gethostname()}"
+    nodename = f"{name}-{os.getpid()}@{socket.gethostname()}"
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": _database_url_for(test_database),
         "REDIS_URL": os.environ["REDIS_URL"],
         "PYTHONUNBUFFERED": "1",
+        **(extra_env or {}),
     }
-    # Left-over messages from an earlier, interrupted run would be executed by this worker.
-    _purge(queues)
     command = [
         str(Path(sys.executable).parent / "celery"),
         "-A",
@@ -127,7 +142,7 @@ def celery_worker_process(django_db_setup, tmp_path_factory):
         "-l",
         "info",
     ]
-    with log_path.open("w") as log:
+    with log_path.open("a") as log:
         process = subprocess.Popen(
             command,
             cwd=BASE_DIR,
@@ -139,10 +154,49 @@ def celery_worker_process(django_db_setup, tmp_path_factory):
     _worker_log["path"] = log_path
     try:
         _wait_until_ready(process, nodename, log_path)
-        yield nodename
-    finally:
+    except BaseException:
+        # A worker that never answered must not linger and consume the next test's tasks.
         _stop(process)
+        raise
+    return Worker(process=process, nodename=nodename, log_path=log_path)
+
+
+def broker_connections_reset() -> None:
+    """Drop this process's pooled broker connections, which died with a broker restart, as
+    Celery itself does after a fork; the next use opens fresh ones."""
+    celery_app._pool = None
+    celery_app.amqp._producer_pool = None
+
+
+def queues_purge() -> None:
+    """Left-over messages from an earlier, interrupted run would be executed by a new worker."""
+    _purge(list(settings.CELERY_QUEUE_NAMES))
+
+
+@pytest.fixture(scope="module")
+def celery_worker_process(django_db_setup, tmp_path_factory):
+    """A `celery worker` subprocess consuming every queue, on pytest's test database; started by
+    the first test of a module that needs it and stopped after the module, so that the recovery
+    tests, which start and kill workers of their own, never share the queues with it."""
+    queues_purge()
+    log_path = tmp_path_factory.mktemp("celery") / "worker.log"
+    worker = worker_start(log_path=log_path, name="integration")
+    try:
+        yield worker.nodename
+    finally:
+        worker.stop()
         _worker_log.clear()
+
+
+@contextmanager
+def eager_off():
+    """Tasks go to the broker instead of running in-process as the test settings make them."""
+    previous = celery_app.conf.task_always_eager
+    celery_app.conf.task_always_eager = False
+    try:
+        yield
+    finally:
+        celery_app.conf.task_always_eager = previous
 
 
 def _wait_until_ready(process: subprocess.Popen, nodename: str, log_path: Path) -> None:
@@ -153,8 +207,12 @@ def _wait_until_ready(process: subprocess.Popen, nodename: str, log_path: Path) 
                 f"celery worker exited with {process.returncode} while starting:\n"
                 f"{_log_tail(log_path)}"
             )
-        if celery_app.control.ping(destination=[nodename], timeout=1.0):
-            return
+        try:
+            if celery_app.control.ping(destination=[nodename], timeout=1.0):
+                return
+        except (ConnectionError, OSError, RedisError):
+            # A pooled connection from before a broker restart; take fresh ones and ask again.
+            broker_connections_reset()
     _stop(process)
     pytest.fail(
         f"celery worker {nodename} did not answer within {WORKER_START_TIMEOUT}s:\n"
@@ -166,7 +224,5 @@ def _wait_until_ready(process: subprocess.Popen, nodename: str, log_path: Path) 
 def celery_worker(celery_worker_process):
     """The running worker's node name. During the test, tasks go to the broker instead of running
     in-process as the test settings make them; the other tests keep eager mode."""
-    previous = celery_app.conf.task_always_eager
-    celery_app.conf.task_always_eager = False
-    yield celery_worker_process
-    celery_app.conf.task_always_eager = previous
+    with eager_off():
+        yield celery_worker_process

@@ -1,11 +1,15 @@
 import argparse
 import datetime as dt
 import time
+from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from insights.demo import DEMO_LOGINS, DEMO_MARKER_EXTERNAL_ID, DEMO_PASSWORD
+from insights.demo_exports import demo_export_samples_write
+from insights.selectors import contact_emails_sample
 from roadmap.demo import demo_organisation_seed
 
 
@@ -34,6 +38,9 @@ class Command(BaseCommand):
     def handle(self, *args, seed: int, today: dt.date | None, quiet: bool, **options):
         started = time.monotonic()
         summary = demo_organisation_seed(seed=seed, today=today or timezone.localdate())
+        samples = demo_export_samples_write(
+            Path(settings.VAR_DIR) / "demo", emails=contact_emails_sample(limit=200)
+        )
         if quiet:
             return
         if not summary.created:
@@ -61,6 +68,8 @@ class Command(BaseCommand):
                 ("backlog items", summary.backlog_items),
             ):
                 self.stdout.write(f"  {label:<20} {count:>6}")
+        for sample in samples:
+            self.stdout.write(f"Sample export to try Imports with: {sample}")
         self.stdout.write(f"\nDemo logins (password {DEMO_PASSWORD!r}, demo only):")
         for login in DEMO_LOGINS:
             self.stdout.write(f"  {login.username:<10} {login.role}")
