@@ -6,7 +6,8 @@ the first few for format detection and previews. Every refusal is a `TabularErro
 sentence for the person who uploaded the file. Plain Python, no ORM.
 
 The package: `sniff` (file types, encodings, delimiters, zip-bomb checks, the limits and the
-error type) ← `delimited` (CSV and TSV) and `xlsx` (workbooks, streamed from the zip).
+error type) ← `delimited` (CSV and TSV) and `xlsx` (workbooks, streamed from the zip, with
+`xlsx_values` for what a cell's stored value reads as).
 """
 
 import itertools

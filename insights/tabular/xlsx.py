@@ -9,14 +9,13 @@ whole numbers without ".0", dates as "YYYY-MM-DD HH:MM:SS", booleans as TRUE and
 Every part is parsed by defusedxml's parser, so an entity declaration, an external reference or
 (here) any DTD at all stops the read. Its ElementTree layer is left out: defusedxml builds the
 tree with pure-Python ElementTree (that is how it reaches expat's handlers), and a tree costs an
-object per element; at about 1,400 rows a second that is what made openpyxl, which parses with
-it, too slow. Expat's callbacks build the rows directly instead, so memory holds one row at a
+object per element: at 1,400 to 2,000 rows a second that is what made openpyxl, which parses
+with it, too slow. Expat's callbacks build the rows directly instead, so memory holds one row at a
 time and no element is kept.
 """
 
 import datetime as dt
 import posixpath
-import re
 import zipfile
 import zlib
 from collections.abc import Callable, Iterator
@@ -40,6 +39,14 @@ from insights.tabular.sniff import (
     too_many_columns,
     too_many_rows,
 )
+from insights.tabular.xlsx_values import (
+    EPOCH_1900,
+    EPOCH_1904,
+    format_shows_date,
+    iso_text,
+    number_text,
+    serial_text,
+)
 
 PART_BYTES = 64 * 1024  # inflated bytes parsed at a time: a few hundred rows
 WORKBOOK = "xl/workbook.xml"
@@ -60,27 +67,6 @@ _DAMAGED = (
     NotImplementedError,  # a compression method zipfile does not support
 )
 _DIGITS = "0123456789"
-_EPOCH_1900 = dt.datetime(1899, 12, 30)  # noqa: DTZ001 - serial dates have no time zone
-_EPOCH_1904 = dt.datetime(1904, 1, 1)  # noqa: DTZ001
-# Built-in number formats (ECMA-376 18.8.30) that show a date or a time; 46 is [h]:mm:ss.
-_BUILTIN_DATE_FORMATS = frozenset({14, 15, 16, 17, 18, 19, 20, 21, 22, 45, 46, 47})
-_BUILTIN_DURATION_FORMATS = frozenset({46})
-# In a custom format code, quoted text and bracketed colours or locales ("[Red]", "[$€-407]") are
-# not date parts; [h], [m] and [s] are. An escaped letter (\d) or a space width (_d) is neither.
-_FORMAT_LITERALS = re.compile(r'".*?"|\[(?!hh?\]|mm?\]|ss?\])[^\]]*\]')
-_DATE_PART = re.compile(r"(?<![_\\])[dmhysDMHYS]")
-_DURATION_PART = re.compile(
-    r"\[hh?\](:mm(:ss(\.0*)?)?)?|\[mm?\](:ss(\.0*)?)?|\[ss?\](\.0*)?", re.IGNORECASE
-)
-# Cells of type "d" hold ISO 8601 text (ECMA-376 18.17.4), or a duration in strict files.
-_ISO_DATETIME = re.compile(
-    r"(?P<date>(?P<year>\d{4})-(?P<month>\d{2})-(?P<day>\d{2}))?T?"
-    r"(?P<time>(?P<hour>\d{2}):(?P<minute>\d{2})"
-    r"(:(?P<second>\d{2})(?P<fraction>\.\d{1,3})?)?)?Z?"
-)
-_ISO_DURATION = re.compile(
-    r"PT((?P<hours>\d+)H)?((?P<minutes>\d+)M)?((?P<seconds>\d+(\.\d{1,3})?)S)?"
-)
 
 
 def xlsx_records(path: Path, *, limits: TabularLimits) -> Iterator[tuple[int, list[str]]]:
@@ -91,7 +77,7 @@ def xlsx_records(path: Path, *, limits: TabularLimits) -> Iterator[tuple[int, li
             workbook = _workbook(archive)
             styles = _date_styles(archive, workbook.styles) if workbook.styles else {}
             strings = _SharedStrings(archive, workbook.shared_strings)
-            epoch = _EPOCH_1904 if workbook.date1904 else _EPOCH_1900
+            epoch = EPOCH_1904 if workbook.date1904 else EPOCH_1900
             try:
                 yield from _sheet_records(archive, workbook.sheet, strings, styles, epoch, limits)
             finally:
@@ -257,24 +243,10 @@ def _date_styles(archive: zipfile.ZipFile, name: str) -> dict[str, bool]:
             formats.append(attributes.get("numFmtId", "0"))
     dates: dict[str, bool] = {}
     for position, format_id in enumerate(formats):
-        duration = _shows_date(format_id, custom)
+        duration = format_shows_date(format_id, custom)
         if duration is not None:
             dates[str(position)] = duration
     return dates
-
-
-def _shows_date(format_id: str, custom: dict[str, str]) -> bool | None:
-    """None for a format that is not a date; else whether it is a duration."""
-    code = custom.get(format_id)
-    if code is None:
-        number = int(format_id) if format_id.isdigit() else -1
-        if number not in _BUILTIN_DATE_FORMATS:
-            return None
-        return number in _BUILTIN_DURATION_FORMATS
-    section = code.split(";")[0]  # positive numbers: the others cannot make it a date
-    if not _DATE_PART.search(_FORMAT_LITERALS.sub("", section)):
-        return None
-    return _DURATION_PART.search(section) is not None
 
 
 class _SharedStrings:
@@ -373,7 +345,7 @@ class _SheetRows:
 
     def __init__(
         self,
-        parser: "expat.XMLParserType",
+        parser: expat.XMLParserType,
         strings: _SharedStrings,
         date_styles: dict[str, bool],
         epoch: dt.datetime,
@@ -397,9 +369,10 @@ class _SheetRows:
     def _handlers(
         self, namespace: str
     ) -> tuple[Callable[[str, dict[str, str]], None], Callable[[str], None], Callable[[str], None]]:
-        cell_tag, value_tag, text_tag, row_tag, phonetic_tag, sheet_data_tag = (
-            namespace + tag for tag in ("c", "v", "t", "row", "rPh", "sheetData")
-        )
+        tags = [namespace + tag for tag in ("c", "v", "t", "row", "rPh", "sheetData")]
+        for tag in tags:  # expat then passes these very strings: a match needs no compare
+            self._parser.intern[tag] = tag
+        cell_tag, value_tag, text_tag, row_tag, phonetic_tag, sheet_data_tag = tags
         ready, strings, date_styles, epoch = (
             self.ready,
             self._strings,
@@ -434,6 +407,8 @@ class _SheetRows:
             nonlocal text
             if collecting:
                 text += chunk
+                if len(text) > max_cell:  # refused now: the cell may go on for megabytes
+                    raise cell_too_long(number, max_cell)
 
         def end(name: str) -> None:
             nonlocal cells, collecting, phonetic, column, count, width
@@ -455,13 +430,13 @@ class _SheetRows:
                     else:
                         duration = date_styles.get(cell.get("s", "0"))
                         if duration is None:
-                            value = _number_text(text)
+                            value = number_text(text)
                         else:
-                            value = _serial_text(text, epoch=epoch, duration=duration)
+                            value = serial_text(text, epoch=epoch, duration=duration)
                 elif kind == "b":
                     value = ("TRUE" if int(text) else "FALSE") if text else ""
                 elif kind == "d":
-                    value = _iso_text(text)
+                    value = iso_text(text)
                 else:  # "str" (a formula's text result), "e" (an error such as #N/A)
                     value = text
                 reference = cell.get("r")
@@ -520,75 +495,3 @@ def _column_number(letters: str, cache: dict[str, int]) -> int:
         raise ValueError(f"{letters!r} is not a column.")
     cache[letters] = number
     return number
-
-
-# --- values -----------------------------------------------------------------------------------
-
-
-def _number(text: str) -> int | float:
-    return float(text) if "." in text or "e" in text or "E" in text else int(text)
-
-
-def _number_text(text: str) -> str:
-    """A number as people typed it: 9 and 7.0 as "9" and "7", 2.50 as "2.5", 1e-05 as is."""
-    if "." in text or "e" in text or "E" in text:
-        number = float(text)
-        if number.is_integer() and abs(number) < 1e16:
-            return str(int(number))
-        return repr(number)
-    return str(int(text))
-
-
-def _serial_text(text: str, *, epoch: dt.datetime, duration: bool) -> str:
-    """A date-styled number as "YYYY-MM-DD HH:MM:SS", a time of day (below 1) as "HH:MM:SS", a
-    duration as Python writes a timedelta; "#VALUE!" when Excel could not show it either."""
-    serial = _number(text)
-    try:
-        if duration:
-            elapsed = dt.timedelta(days=serial)
-            if elapsed.microseconds:
-                elapsed = dt.timedelta(
-                    seconds=elapsed.total_seconds() // 1,
-                    microseconds=round(elapsed.microseconds, -3),
-                )
-            return str(elapsed)
-        day, fraction = divmod(serial, 1)
-        time = dt.timedelta(milliseconds=round(fraction * 86_400 * 1000))
-        if 0 <= serial < 1 and time.days == 0:
-            seconds = time.seconds
-            clock = dt.time(seconds // 3600, seconds // 60 % 60, seconds % 60)
-            return clock.isoformat(timespec="seconds")
-        if 0 < serial < 60 and epoch is _EPOCH_1900:
-            day += 1  # Excel counts a 29 February 1900 that never was, from serial 60 on
-        moment = epoch + dt.timedelta(days=day) + time
-    except (OverflowError, ValueError):
-        return "#VALUE!"
-    return moment.isoformat(sep=" ", timespec="seconds")
-
-
-def _iso_text(text: str) -> str:
-    """A cell of type "d" (ISO 8601 text) as a date-styled number would read."""
-    if not text:
-        return ""
-    match = _ISO_DATETIME.match(text)
-    if match and any(match.groups()):
-        parts = {
-            key: int(match[key])
-            for key in ("year", "month", "day", "hour", "minute", "second")
-            if match[key]
-        }
-        microsecond = int(float(match["fraction"]) * 1_000_000) if match["fraction"] else 0
-        clock = dt.time(
-            parts.get("hour", 0), parts.get("minute", 0), parts.get("second", 0), microsecond
-        )
-        if not match["date"]:
-            return clock.isoformat(timespec="seconds")
-        day = dt.date(parts["year"], parts["month"], parts["day"])
-        if not match["time"]:
-            return day.isoformat()
-        return dt.datetime.combine(day, clock).isoformat(sep=" ", timespec="seconds")
-    match = _ISO_DURATION.match(text)
-    if match and any(match.groups()):
-        amounts = {k: float(v) for k, v in match.groupdict().items() if v}
-        return str(dt.timedelta(**amounts))
-    raise ValueError(f"{text!r} is not an ISO 8601 date.")

@@ -744,6 +744,14 @@ def test_xlsx_row_wider_than_the_limit_is_refused_at_its_first_cell_too_far(tmp_
     assert error_of(path) == "Line 3 has more than 500 columns; the limit is 500."
 
 
+def test_xlsx_cell_over_the_limit_is_refused_while_it_is_read(tmp_path):
+    # Given an inline string one character longer than the cell limit
+    path = handmade_workbook(tmp_path, '<row r="2">' + inline("B2", "y" * 100_001) + "</row>")
+
+    # Then it is refused on its row
+    assert error_of(path) == "Line 2 has a cell of more than 100,000 characters."
+
+
 def test_every_xlsx_part_is_parsed_by_defusedxml(tmp_path, monkeypatch):
     # Given a workbook with styles and shared strings, and a record of what parses each part
     path = handmade_workbook(
