@@ -30,8 +30,13 @@ from django.utils import timezone
 from insights.formats import DetectedFormat, FormatError, RowNormalizer, detect_format
 from insights.formats import mapping_errors as format_mapping_errors
 from insights.models import ImportJob, ImportPreset, ImportRowError, RunStatus
+from insights.prefetch import prefetched
 from insights.records import FeedbackRecord, RowRejection, UsageRecord
-from insights.services.feedback import feedback_records_insert
+from insights.services.feedback import (
+    FeedbackBatch,
+    feedback_batch_prepare,
+    feedback_batch_store,
+)
 from insights.services.matching import CustomerMatcher
 from insights.services.usage import usage_records_upsert
 from insights.tabular import (
@@ -41,6 +46,8 @@ from insights.tabular import (
     iter_rows,
     read_head,
     sniff_table,
+    spool_records,
+    spooled,
 )
 from insights.tasking import TRANSIENT_ERRORS
 
@@ -104,25 +111,34 @@ def _detect(
 
 
 def _data_rows(
-    path: Path, info: TableInfo, fmt: DetectedFormat, *, limits: TabularLimits
+    records: Iterator[tuple[int, list[str]]], fmt: DetectedFormat
 ) -> Iterator[tuple[int, list[str]]]:
-    rows = iter_rows(path, info, limits=limits)
-    for index, row in enumerate(rows):
+    for index, row in enumerate(records):
         if index >= fmt.header_rows:
             yield row
 
 
-def import_file_check(path: Path, *, format_override: str = "") -> tuple[DetectedFormat, int]:
+def import_file_check(
+    path: Path, *, format_override: str = "", spool: Path | None = None
+) -> tuple[DetectedFormat, int]:
     """Read the whole file once: its format and its number of data rows, or ImportFileError for
     anything that makes it unimportable (a truncated end, undecodable bytes, a cell or a row too
-    large…). Writes nothing."""
+    large…). Stores nothing; with `spool`, keeps the records read there for the store pass."""
     limits = TabularLimits.from_settings()
     info, fmt = _detect(path, limits=limits, format_override=format_override)
+    records = iter_rows(path, info, limits=limits)
+    if spool is not None:
+        records = spooled(records, spool)
     try:
-        total = sum(1 for _ in _data_rows(path, info, fmt, limits=limits))
+        total = sum(1 for _ in _data_rows(records, fmt))
     except TabularError as error:
         raise ImportFileError(str(error)) from error
     return fmt, total
+
+
+def _spool_path(job: ImportJob) -> Path:
+    """Where a workbook's records wait, as CSV, between the check pass and the store pass."""
+    return Path(f"{job.file.path}.rows.csv")
 
 
 def _sha256(file) -> str:
@@ -277,16 +293,30 @@ def import_job_process(*, job_id: int) -> ImportJob | None:
         _process(job)
     except ImportFileError as error:
         _fail(job_id, str(error))
+        _spool_path(job).unlink(missing_ok=True)
     except ImportLost:
         logger.info("Import %s was taken over; this worker stops.", job_id)
     except TRANSIENT_ERRORS:
-        _release(job_id)
+        _release(job_id)  # the spool stays for the retry
         raise
     except Exception as error:
         logger.exception("Import %s failed", job_id)
         _fail(job_id, f"The import stopped on an unexpected error ({error.__class__.__name__}).")
+        _spool_path(job).unlink(missing_ok=True)
         raise
     return ImportJob.objects.get(pk=job_id)
+
+
+@transaction.atomic
+def import_job_discard(*, job: ImportJob) -> None:
+    """Remove a job that failed before storing anything, with its upload: the command line's
+    "a file that cannot be imported changes nothing"."""
+    job = ImportJob.objects.select_for_update().get(pk=job.pk)
+    if job.status != RunStatus.FAILED or job.processed_rows:
+        raise ValueError("Only a job that failed before storing anything can be discarded.")
+    _spool_path(job).unlink(missing_ok=True)
+    job.file.delete(save=False)
+    job.delete()
 
 
 def _release(job_id: int) -> None:
@@ -302,13 +332,28 @@ def _release(job_id: int) -> None:
         logger.warning("Import %s could not be handed back; the resumer will pick it up.", job_id)
 
 
+@dataclass(frozen=True)
+class _PreparedChunk:
+    """One chunk of data rows, read and normalised, its feedback ready to store."""
+
+    rows: int
+    feedback: FeedbackBatch | None
+    usage: list[UsageRecord]
+    rejections: list[RowRejection]
+
+
 def _process(job: ImportJob) -> None:
     limits = TabularLimits.from_settings()
     path = Path(job.file.path)
-    if job.total_rows == 0 and job.processed_rows == 0:
-        fmt, total = import_file_check(path, format_override=job.detected_format)
-        ImportJob.objects.filter(pk=job.pk).update(total_rows=total, heartbeat_at=timezone.now())
     info, fmt = _detect(path, limits=limits, format_override=job.detected_format)
+    spool = _spool_path(job) if info.file_type == "xlsx" else None
+    if job.total_rows == 0 and job.processed_rows == 0:
+        _, total = import_file_check(path, format_override=job.detected_format, spool=spool)
+        ImportJob.objects.filter(pk=job.pk).update(total_rows=total, heartbeat_at=timezone.now())
+    if spool is not None and spool.exists():
+        records = spool_records(spool, limits=limits)
+    else:  # a CSV, or a workbook checked on a machine whose spool this one cannot see
+        records = iter_rows(path, info, limits=limits)
     normalizer = RowNormalizer(
         fmt,
         job.mapping,
@@ -316,33 +361,66 @@ def _process(job: ImportJob) -> None:
         source_name=job.original_name,
     )
     matcher = CustomerMatcher.load()
+    prepared = _prepared_chunks(
+        records,
+        fmt,
+        normalizer=normalizer,
+        matcher=matcher,
+        job_id=job.pk,
+        skip=job.processed_rows,
+        copy_lines=connection.vendor == "postgresql",
+    )
     checkpoint = job.processed_rows
-    chunk: list[tuple[int, list[str]]] = []
+    had_duplicates = job.duplicate_count > 0
     try:
-        for index, row in enumerate(_data_rows(path, info, fmt, limits=limits)):
-            if index < checkpoint:
-                continue
-            chunk.append(row)
-            if len(chunk) == settings.BACKLIGHT_IMPORT_CHUNK_ROWS:
-                checkpoint = _store_chunk(job, fmt, normalizer, matcher, chunk, checkpoint)
-                chunk = []
+        # The next chunk is read and prepared in a background thread while this one is stored.
+        for chunk in prefetched(prepared):
+            checkpoint, duplicates = _store_chunk(
+                job, matcher, chunk, checkpoint, expect_duplicates=had_duplicates
+            )
+            had_duplicates = duplicates > 0
     except TabularError as error:
         raise ImportFileError(str(error)) from error
-    if chunk:
-        checkpoint = _store_chunk(job, fmt, normalizer, matcher, chunk, checkpoint)
     ImportJob.objects.filter(pk=job.pk, status=RunStatus.RUNNING).update(
         status=RunStatus.SUCCEEDED, finished_at=timezone.now(), heartbeat_at=timezone.now()
     )
+    if spool is not None:
+        spool.unlink(missing_ok=True)
 
 
-def _store_chunk(
-    job: ImportJob,
+def _prepared_chunks(
+    records: Iterator[tuple[int, list[str]]],
+    fmt: DetectedFormat,
+    *,
+    normalizer: RowNormalizer,
+    matcher: CustomerMatcher,
+    job_id: int,
+    skip: int,
+    copy_lines: bool,
+) -> Iterator[_PreparedChunk]:
+    """The data rows after the first `skip`, in chunks, normalised and prepared for storing.
+    Touches no database: it runs in `prefetched`'s thread."""
+    size = settings.BACKLIGHT_IMPORT_CHUNK_ROWS
+    chunk: list[tuple[int, list[str]]] = []
+    for index, row in enumerate(_data_rows(records, fmt)):
+        if index < skip:
+            continue
+        chunk.append(row)
+        if len(chunk) == size:
+            yield _prepare_chunk(fmt, normalizer, matcher, chunk, job_id, copy_lines)
+            chunk = []
+    if chunk:
+        yield _prepare_chunk(fmt, normalizer, matcher, chunk, job_id, copy_lines)
+
+
+def _prepare_chunk(
     fmt: DetectedFormat,
     normalizer: RowNormalizer,
     matcher: CustomerMatcher,
     rows: list[tuple[int, list[str]]],
-    checkpoint: int,
-) -> int:
+    job_id: int,
+    copy_lines: bool,
+) -> _PreparedChunk:
     feedback: list[FeedbackRecord] = []
     usage: list[UsageRecord] = []
     rejections: list[RowRejection] = []
@@ -354,6 +432,25 @@ def _store_chunk(
             usage.extend(result)
         else:
             feedback.extend(result)
+    batch = None
+    if feedback:
+        batch = feedback_batch_prepare(
+            records=feedback, matcher=matcher, import_job_id=job_id, copy_lines=copy_lines
+        )
+    return _PreparedChunk(rows=len(rows), feedback=batch, usage=usage, rejections=rejections)
+
+
+def _store_chunk(
+    job: ImportJob,
+    matcher: CustomerMatcher,
+    chunk: _PreparedChunk,
+    checkpoint: int,
+    *,
+    expect_duplicates: bool,
+) -> tuple[int, int]:
+    """Store one chunk and move the checkpoint past it, in one transaction: the new checkpoint
+    and the number of duplicates met."""
+    rejections = list(chunk.rejections)
     created = duplicates = unmatched = 0
     with transaction.atomic():
         if connection.vendor == "postgresql":
@@ -362,13 +459,13 @@ def _store_chunk(
             # for the WAL flush.
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL synchronous_commit TO OFF")
-        if feedback:
-            result = feedback_records_insert(
-                records=feedback, matcher=matcher, import_job_id=job.pk
-            )
+        if chunk.feedback is not None:
+            result = feedback_batch_store(batch=chunk.feedback, expect_duplicates=expect_duplicates)
             created, duplicates, unmatched = result.created, result.duplicates, result.unmatched
-        if usage:
-            result = usage_records_upsert(records=usage, matcher=matcher, import_job_id=job.pk)
+        if chunk.usage:
+            result = usage_records_upsert(
+                records=chunk.usage, matcher=matcher, import_job_id=job.pk
+            )
             created += result.created
             duplicates += result.updated
             rejections.extend(result.rejections)
@@ -379,7 +476,7 @@ def _store_chunk(
         moved = ImportJob.objects.filter(
             pk=job.pk, status=RunStatus.RUNNING, processed_rows=checkpoint
         ).update(
-            processed_rows=checkpoint + len(rows),
+            processed_rows=checkpoint + chunk.rows,
             created_count=F("created_count") + created,
             duplicate_count=F("duplicate_count") + duplicates,
             rejected_count=F("rejected_count") + len({r.line for r in rejections}),
@@ -388,7 +485,7 @@ def _store_chunk(
         )
         if moved != 1:
             raise ImportLost
-    return checkpoint + len(rows)
+    return checkpoint + chunk.rows, duplicates
 
 
 # --- recovery -----------------------------------------------------------------------------------

@@ -7,7 +7,8 @@ sentence for the person who uploaded the file. Plain Python, no ORM.
 
 The package: `sniff` (file types, encodings, delimiters, zip-bomb checks, the limits and the
 error type) ← `delimited` (CSV and TSV) and `xlsx` (workbooks, streamed from the zip, with
-`xlsx_values` for what a cell's stored value reads as).
+`xlsx_values` for what a cell's stored value reads as); `spool` keeps the records of a workbook
+as CSV for a second pass.
 """
 
 import itertools
@@ -16,9 +17,19 @@ from pathlib import Path
 
 from insights.tabular.delimited import csv_records
 from insights.tabular.sniff import TableInfo, TabularError, TabularLimits, sniff_table
+from insights.tabular.spool import spool_records, spooled
 from insights.tabular.xlsx import xlsx_records
 
-__all__ = ["TableInfo", "TabularError", "TabularLimits", "iter_rows", "read_head", "sniff_table"]
+__all__ = [
+    "TableInfo",
+    "TabularError",
+    "TabularLimits",
+    "iter_rows",
+    "read_head",
+    "sniff_table",
+    "spool_records",
+    "spooled",
+]
 
 
 def iter_rows(

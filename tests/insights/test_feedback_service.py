@@ -1,6 +1,7 @@
 import datetime as dt
 
 import pytest
+from django.db import connection
 
 from insights.models import Feedback
 from insights.records import FeedbackRecord
@@ -130,3 +131,52 @@ def test_a_row_stored_by_another_writer_meanwhile_is_a_duplicate_not_an_error(mo
     # Then the unique constraints catch it and the batch still stores the new one only
     assert (result.created, result.duplicates) == (1, 1)
     assert Feedback.objects.count() == 2
+
+
+def test_text_with_copy_special_characters_round_trips():
+    # Given texts and metadata with backslashes, tabs, carriage returns and quotes
+    text = 'C:\\exports\\q3.csv\tfailed\r\nwith "quotes" and \\N and \\t literally'
+    records = [
+        record(external_id="R1:Q2", text=text, channel="web\tform"),
+        record(external_id="R2:Q2", text="x", metadata={"path": "a\\b", "note": 'say "hi"\n'}),
+    ]
+
+    # When they are inserted
+    feedback_records_insert(records=records, matcher=CustomerMatcher.load())
+
+    # Then they are stored exactly as given
+    stored = {f.external_id: f for f in Feedback.objects.all()}
+    assert stored["R1:Q2"].text == text
+    assert stored["R1:Q2"].channel == "web\tform"
+    assert stored["R2:Q2"].metadata == {"path": "a\\b", "note": 'say "hi"\n'}
+
+
+@pytest.mark.parametrize("expect_duplicates", [False, True])
+def test_a_batch_partly_stored_already_stores_only_the_new_rows(expect_duplicates):
+    # Given one record stored, and a batch that repeats it among new ones
+    from insights.services.feedback import feedback_batch_prepare, feedback_batch_store
+
+    matcher = CustomerMatcher.load()
+    feedback_records_insert(records=[record(external_id="R1:Q2")], matcher=matcher)
+    batch = feedback_batch_prepare(
+        records=[
+            record(external_id="R0:Q2", text="before"),
+            record(external_id="R1:Q2"),
+            record(external_id="R2:Q2", text="after"),
+            record(external_id="R2:Q2", text="after"),
+        ],
+        matcher=matcher,
+        import_job_id=None,
+        copy_lines=connection.vendor == "postgresql",
+    )
+
+    # When it is stored, the stored keys looked up first or after a refused COPY
+    result = feedback_batch_store(batch=batch, expect_duplicates=expect_duplicates)
+
+    # Then the two new rows are stored once each, the others counted as duplicates
+    assert (result.created, result.duplicates) == (2, 2)
+    assert sorted(Feedback.objects.values_list("external_id", flat=True)) == [
+        "R0:Q2",
+        "R1:Q2",
+        "R2:Q2",
+    ]

@@ -1,8 +1,10 @@
 """The import engine end to end, in-process: create → confirm → process, and its recovery."""
 
+import csv
 import datetime as dt
 from pathlib import Path
 
+import openpyxl
 import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -33,6 +35,18 @@ def _run(path: Path, **kwargs) -> ImportJob:
     return import_job_process(job_id=job.pk)
 
 
+def _as_xlsx(source: Path) -> Path:
+    """The same export saved as a workbook, every cell as text, as Excel keeps a CSV it opened."""
+    workbook = openpyxl.Workbook(write_only=True)
+    sheet = workbook.create_sheet("Sheet1")
+    with source.open(newline="", encoding="utf-8") as handle:
+        for row in csv.reader(handle):
+            sheet.append(row)
+    target = source.with_suffix(".xlsx")
+    workbook.save(target)
+    return target
+
+
 @pytest.fixture
 def export(tmp_path):
     path = tmp_path / "qualtrics.csv"
@@ -40,6 +54,20 @@ def export(tmp_path):
         path, responses=1_200, seed=5, invalid_every=100, emails=["ana@acme.example"]
     )
     return path, truth
+
+
+@pytest.fixture
+def full_reads(monkeypatch):
+    """Counts the passes that read a whole upload (the spool's reads are not among them)."""
+    calls = []
+    real = imports.iter_rows
+
+    def counting(path, info, **kwargs):
+        calls.append(path)
+        return real(path, info, **kwargs)
+
+    monkeypatch.setattr(imports, "iter_rows", counting)
+    return calls
 
 
 def test_a_qualtrics_export_is_recognised_and_imported(export, settings):
@@ -93,10 +121,33 @@ def test_an_overlapping_export_adds_only_the_new_responses(tmp_path):
     assert Feedback.objects.count() == large.feedback_records
 
 
-def test_a_job_stopped_after_some_chunks_resumes_to_the_same_result(export, settings, monkeypatch):
+def test_a_workbook_is_parsed_once_and_stored_from_its_spool(export, settings, full_reads):
+    # Given the export as a workbook
+    settings.BACKLIGHT_IMPORT_CHUNK_ROWS = 500
+    path, truth = export
+    workbook = _as_xlsx(path)
+
+    # When it is imported
+    job = _run(workbook)
+
+    # Then the sheet was parsed once (the check pass), stored in full, and its spool removed
+    assert job.status == RunStatus.SUCCEEDED
+    assert len(full_reads) == 1
+    assert job.created_count == truth.feedback_records
+    assert sorted(job.row_errors.values_list("line", flat=True)) == truth.rejected_lines
+    assert not imports._spool_path(job).exists()
+    assert list(Path(job.file.path).parent.glob("*.rows.csv*")) == []
+
+
+@pytest.mark.parametrize("as_workbook", [False, True], ids=["csv", "xlsx"])
+def test_a_job_stopped_after_some_chunks_resumes_to_the_same_result(
+    export, settings, monkeypatch, full_reads, as_workbook
+):
     # Given small chunks and a worker that dies after storing two of them
     settings.BACKLIGHT_IMPORT_CHUNK_ROWS = 200
     path, truth = export
+    if as_workbook:
+        path = _as_xlsx(path)
     job = _create(path)
     import_job_confirm(job=job, mapping=job.mapping, enqueue=False)
     real_store = imports._store_chunk
@@ -114,6 +165,7 @@ def test_a_job_stopped_after_some_chunks_resumes_to_the_same_result(export, sett
     monkeypatch.setattr(imports, "_store_chunk", real_store)
     job.refresh_from_db()
     assert (job.status, job.processed_rows) == (RunStatus.RUNNING, 400)
+    assert imports._spool_path(job).exists() is as_workbook
 
     # When the resumer finds it silent and it runs again
     later = timezone.now() + settings.BACKLIGHT_IMPORT_STALE_AFTER + dt.timedelta(seconds=1)
@@ -127,6 +179,9 @@ def test_a_job_stopped_after_some_chunks_resumes_to_the_same_result(export, sett
     assert finished.created_count == truth.feedback_records
     assert Feedback.objects.filter(import_job=job).count() == truth.feedback_records
     assert sorted(finished.row_errors.values_list("line", flat=True)) == truth.rejected_lines
+    # A workbook's rows came from its spool after the check pass, and the spool is gone
+    assert len(full_reads) == (1 if as_workbook else 3)
+    assert not imports._spool_path(job).exists()
 
 
 def test_a_job_runs_once_even_when_its_message_arrives_twice(export):

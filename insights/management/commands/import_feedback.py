@@ -10,9 +10,9 @@ from django.core.management.base import BaseCommand, CommandError
 from insights.models import ImportPreset
 from insights.services.imports import (
     ImportFileError,
-    import_file_check,
     import_job_confirm,
     import_job_create,
+    import_job_discard,
     import_job_process,
     import_job_summary,
 )
@@ -59,7 +59,6 @@ class Command(BaseCommand):
             mapping = found.mapping
         try:
             # The whole file is read before anything is stored, so a bad file changes nothing.
-            import_file_check(source, format_override=override)
             with source.open("rb") as handle:
                 job = import_job_create(
                     file=handle, original_name=source.name, format_override=override
@@ -71,8 +70,11 @@ class Command(BaseCommand):
             raise CommandError(str(error)) from error
         except ValidationError as error:
             raise CommandError(" ".join(error.messages)) from error
+        # The job reads the whole file before it stores anything (see import_job_process); a
+        # file it refuses is discarded with its job, so a bad file changes nothing.
         job = import_job_process(job_id=job.pk)
         if job.error:
+            import_job_discard(job=job)
             raise CommandError(job.error)
         summary = import_job_summary(job=job, errors_limit=None)
         if as_json:
