@@ -25,8 +25,8 @@ CELERY_QUEUES := default,ingest,nlp,ml
 DEMO_ADDR := 127.0.0.1:8000
 DEMO_PASSWORD := backlight-demo
 # Analysis steps `make demo` runs after seeding, as manage.py commands (one per word, run in
-# order). Empty for the foundation; the issues that add analyses append their command here.
-ANALYZE_COMMANDS :=
+# order): the insights pipeline (redact, embed, sentiment, themes, ranking).
+ANALYZE_COMMANDS := analyze_feedback
 
 .PHONY: help install lock migrate demo analyze test chromium lint format bench worker beat \
 	clean distclean
@@ -57,7 +57,7 @@ $(INSTALL_STAMP): pyproject.toml $(CONSTRAINTS)
 lock:
 	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
 	$(PYTHON_BOOTSTRAP) -m venv "$$tmp/venv"; \
-	"$$tmp/venv/bin/python" -m pip install --disable-pip-version-check -q -e '.[dev]'; \
+	"$$tmp/venv/bin/python" -m pip install --disable-pip-version-check -q -e '.[dev,bench]'; \
 	{ head -n 1 $(CONSTRAINTS); \
 	  "$$tmp/venv/bin/python" -m pip freeze --disable-pip-version-check --exclude-editable; \
 	} > "$$tmp/constraints.txt"; \

@@ -46,8 +46,9 @@ from insights.selectors import (
     customer_list,
     feedback_list,
 )
+from insights.services.analysis import feedback_analyze_soon
 from insights.services.customers import ContactInput, CustomerInput, customers_upsert
-from insights.services.feedback import feedback_records_insert
+from insights.services.feedback import feedback_content_hash, feedback_records_insert
 from insights.services.idempotency import (
     KEY_MAX_LENGTH,
     IdempotencyKeyBusy,
@@ -588,6 +589,11 @@ class FeedbackCreateApi(APIView):
             for item in items
         ]
         result = feedback_records_insert(records=records, matcher=CustomerMatcher.load())
+        if result.created and settings.BACKLIGHT_ANALYZE_ON_ARRIVAL:
+            # Themed within seconds by an nlp worker, not in this request.
+            feedback_analyze_soon(
+                content_hashes=[feedback_content_hash(record) for record in records]
+            )
         body = dict(self.OutputSerializer(result).data)
         return StoredResponse(status=_created_or_ok(result.created), body=body)
 

@@ -4,11 +4,17 @@ from django import forms
 
 from insights.formats import OVERRIDES as FORMAT_OVERRIDES
 from insights.formats import Role as ColumnRole
-from insights.models import Feedback
+from insights.models import Feedback, Plan, Segment, Theme
 from insights.selectors import SCORE_FILTERS, FeedbackFilters
 
 
 class FeedbackFilterForm(forms.Form):
+    q = forms.CharField(
+        required=False,
+        max_length=200,
+        label="Search",
+        widget=forms.SearchInput(attrs={"placeholder": 'Words, "a phrase", -exclude'}),
+    )
     source = forms.ChoiceField(
         required=False, choices=[("", "All sources"), *Feedback.Source.choices]
     )
@@ -22,6 +28,18 @@ class FeedbackFilterForm(forms.Form):
         required=False,
         choices=[("", "Any score")] + [(key, label) for key, (label, _) in SCORE_FILTERS.items()],
     )
+    sentiment_label = forms.ChoiceField(
+        required=False,
+        label="Sentiment",
+        choices=[("", "Any sentiment"), *Feedback.SentimentLabel.choices],
+    )
+    segment = forms.ChoiceField(required=False, choices=[("", "All segments"), *Segment.choices])
+    # Chosen from the theme facet; a select of every theme would cost a query on every page.
+    theme = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+    def __init__(self, *args, search_original: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.search_original = search_original
 
     def clean(self) -> dict:
         data = super().clean()
@@ -40,7 +58,115 @@ class FeedbackFilterForm(forms.Form):
             received_from=data["received_from"],
             received_to=data["received_to"],
             score=data["score"],
+            sentiment_label=data["sentiment_label"],
+            segment=data["segment"],
+            theme_id=data["theme"],
+            q=data["q"].strip(),
+            search_original=self.search_original,
         )
+
+
+class PainPointFilterForm(forms.Form):
+    """Which feedback the pain points are counted among."""
+
+    segment = forms.ChoiceField(required=False, choices=[("", "All segments"), *Segment.choices])
+    plan = forms.ChoiceField(required=False, choices=[("", "All plans"), *Plan.choices])
+    source = forms.ChoiceField(
+        required=False, choices=[("", "All sources"), *Feedback.Source.choices]
+    )
+    received_from = forms.DateField(
+        required=False, label="From", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    received_to = forms.DateField(
+        required=False, label="To", widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self) -> dict:
+        data = super().clean()
+        start, end = data.get("received_from"), data.get("received_to")
+        if start and end and start > end:
+            raise forms.ValidationError("The start date is after the end date.")
+        return data
+
+    def filters(self) -> FeedbackFilters:
+        if not self.is_bound or not self.is_valid():
+            return FeedbackFilters()
+        data = self.cleaned_data
+        return FeedbackFilters(
+            segment=data["segment"],
+            plan=data["plan"],
+            source=data["source"],
+            received_from=data["received_from"],
+            received_to=data["received_to"],
+        )
+
+
+# --- theme edits: each posts to its own view, which calls one service ---------------------------
+
+
+class ThemeRenameForm(forms.Form):
+    label = forms.CharField(
+        label="New name", max_length=120, error_messages={"required": "A theme needs a name."}
+    )
+
+
+class ThemeDismissForm(forms.Form):
+    reason = forms.CharField(label="Why", required=False, max_length=500)
+
+
+class ThemeChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Theme) -> str:
+        return obj.label
+
+
+class ThemeMergeForm(forms.Form):
+    target = ThemeChoiceField(
+        label="Merge into",
+        queryset=Theme.objects.filter(status=Theme.Status.ACTIVE),
+        error_messages={"required": "Choose the theme to merge into."},
+    )
+
+
+class FeedbackSelectionForm(forms.Form):
+    """Feedback chosen with the checkboxes of a theme page."""
+
+    feedback = forms.TypedMultipleChoiceField(
+        coerce=int,
+        choices=(),
+        error_messages={"required": "Choose the feedback first (tick its boxes)."},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Any ids: the service checks which of them exist and belong where they should.
+        values = self.data.getlist("feedback") if hasattr(self.data, "getlist") else []
+        self.fields["feedback"].choices = [(value, value) for value in values if value.isdigit()]
+
+
+class ThemeSplitForm(FeedbackSelectionForm):
+    label = forms.CharField(
+        label="Name of the new theme",
+        max_length=120,
+        error_messages={"required": "Name the new theme."},
+    )
+
+
+MOVE_OUT = "none"
+
+
+class FeedbackMoveForm(FeedbackSelectionForm):
+    target = forms.CharField(
+        label="Move to", error_messages={"required": "Choose where to move the feedback."}
+    )
+
+    def clean_target(self) -> Theme | None:
+        value = self.cleaned_data["target"]
+        if value == MOVE_OUT:
+            return None
+        theme = Theme.objects.filter(pk=int(value)).first() if value.isdigit() else None
+        if theme is None:
+            raise forms.ValidationError("That theme no longer exists.")
+        return theme
 
 
 # --- imports --------------------------------------------------------------------------------------

@@ -242,11 +242,25 @@ class Theme(TimeStamped):
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_from"
     )
-    statistics = models.JSONField(default=dict, blank=True)
+    statistics = models.JSONField(
+        default=dict, blank=True, help_text="The ranking's parts, as the last analysis saw them."
+    )
+    impact = models.FloatField(default=0, help_text="Impact score: the ranking orders by it.")
+    emerging = models.BooleanField(default=False, help_text="Volume spiking against its baseline.")
+    quotes = models.JSONField(default=list, blank=True, help_text="Representative feedback ids.")
+    # Where the theme sits in embedding space (float32, unit length): new feedback is themed by
+    # its similarity to it, and a re-cluster finds the theme again by it.
+    centroid = models.BinaryField(null=True, blank=True, editable=False)
+    threshold = models.FloatField(
+        null=True, blank=True, help_text="Similarity to the centroid below which feedback is out."
+    )
+    last_run = models.ForeignKey(
+        "ModelRun", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     class Meta:
-        ordering = ["label"]
-        indexes = [models.Index(fields=["status"])]
+        ordering = ["-impact", "label"]
+        indexes = [models.Index(fields=["status", "impact"])]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status="merged", merged_into__isnull=False)
@@ -257,6 +271,9 @@ class Theme(TimeStamped):
 
     def __str__(self) -> str:
         return self.label
+
+
+NOT_REDACTED_YET = "(not analysed yet)"
 
 
 class Feedback(TimeStamped):
@@ -311,6 +328,11 @@ class Feedback(TimeStamped):
     theme_pinned = models.BooleanField(
         default=False, help_text="Set when a person moved it; re-runs keep its theme."
     )
+    theme_similarity = models.FloatField(null=True, blank=True)
+    # The versions of the text rules and of the sentiment model that produced redacted_text,
+    # language and sentiment: feedback analysed by older ones is analysed again.
+    text_version = models.CharField(max_length=40, blank=True)
+    sentiment_version = models.CharField(max_length=120, blank=True)
     external_id = models.CharField(max_length=200, blank=True)
     content_hash = models.CharField(max_length=64, blank=True)
     import_job = models.ForeignKey(
@@ -360,8 +382,11 @@ class Feedback(TimeStamped):
 
     @property
     def display_text(self) -> str:
-        """What people other than admins and the ML see: the redacted text once it exists."""
-        return self.redacted_text or self.text
+        """What people other than admins see: the redacted text, never the original — before
+        the analysis has redacted it, a placeholder."""
+        if self.redacted_text:
+            return self.redacted_text
+        return NOT_REDACTED_YET if self.text else ""
 
 
 class UsageSnapshot(TimeStamped):
@@ -394,6 +419,47 @@ class UsageSnapshot(TimeStamped):
         return f"{self.customer} {self.period:%Y-%m}"
 
 
+class FeedbackVector(models.Model):
+    """The embedding of one feedback's redacted text, kept until the text or the model changes."""
+
+    feedback = models.OneToOneField(
+        Feedback, primary_key=True, on_delete=models.CASCADE, related_name="vector"
+    )
+    vector = models.BinaryField(help_text="float32, unit length")
+    text_hash = models.CharField(max_length=64)
+    model_version = models.CharField(max_length=120)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"vector of feedback {self.feedback_id}"
+
+
+class ThemeEdit(models.Model):
+    """What a person changed about a theme: every edit is kept, and every re-run respects it."""
+
+    class Action(models.TextChoices):
+        RENAME = "rename", "Renamed"
+        MERGE = "merge", "Merged"
+        SPLIT = "split", "Split"
+        DISMISS = "dismiss", "Dismissed"
+        RESTORE = "restore", "Restored"
+        MOVE = "move", "Moved feedback"
+
+    theme = models.ForeignKey(Theme, on_delete=models.CASCADE, related_name="edits")
+    action = models.CharField(max_length=20, choices=Action.choices)
+    details = models.JSONField(default=dict, blank=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.get_action_display()} {self.theme}"
+
+
 class ModelRun(TimeStamped):
     """One run of the NLP or ML pipeline: what went in, how long it took, how good it was."""
 
@@ -417,6 +483,8 @@ class ModelRun(TimeStamped):
     )
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
+    # A trained model the run produced (e.g. the sentiment model), for the runs that use it next.
+    artifact = models.BinaryField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]

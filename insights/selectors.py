@@ -1,12 +1,15 @@
 """Reading customers, feedback, pain points and imports. Every other app reads them through here."""
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.db import connection
 from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from insights.models import (
@@ -15,7 +18,10 @@ from insights.models import (
     Customer,
     Feedback,
     ImportJob,
+    ModelRun,
+    Segment,
     Theme,
+    ThemeEdit,
     UsageSnapshot,
 )
 from insights.roles import Role
@@ -43,6 +49,12 @@ class FeedbackFilters:
     customer_external_id: str = ""
     theme_id: int | None = None
     sentiment_label: str = ""  # a Feedback.SentimentLabel value
+    segment: str = ""  # the account's Segment value
+    plan: str = ""  # the account's Plan value
+    q: str = ""  # full-text search
+    # Search the original text too; only for people who may read it (admins), or the search
+    # itself would reveal what the redaction hid.
+    search_original: bool = False
 
 
 @dataclass(frozen=True)
@@ -90,7 +102,34 @@ def _feedback_filtered(queryset: QuerySet[Feedback], filters: FeedbackFilters) -
         queryset = queryset.filter(theme_id=filters.theme_id)
     if filters.sentiment_label:
         queryset = queryset.filter(sentiment_label=filters.sentiment_label)
+    if filters.segment:
+        queryset = queryset.filter(customer__segment=filters.segment)
+    if filters.plan:
+        queryset = queryset.filter(customer__plan=filters.plan)
+    if filters.q.strip():
+        queryset = _feedback_searched(
+            queryset, filters.q.strip(), search_original=filters.search_original
+        )
     return queryset
+
+
+SEARCH_CONFIG = "english"
+
+
+def _feedback_searched(queryset: QuerySet, text: str, *, search_original: bool) -> QuerySet:
+    """PostgreSQL: full-text search (web-search syntax: quotes, `or`, `-word`) on the redacted
+    text, and the original text when allowed; elsewhere a case-insensitive substring match."""
+    fields = ("redacted_text", "text") if search_original else ("redacted_text",)
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import SearchQuery, SearchVector
+
+        return queryset.annotate(search=SearchVector(*fields, config=SEARCH_CONFIG)).filter(
+            search=SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
+        )
+    condition = Q()
+    for name in fields:
+        condition |= Q(**{f"{name}__icontains": text})
+    return queryset.filter(condition)
 
 
 def feedback_list(*, filters: FeedbackFilters | None = None) -> QuerySet[Feedback]:
@@ -216,3 +255,235 @@ def role_member_counts() -> list[tuple[str, int]]:
 def contact_emails_sample(*, limit: int) -> list[str]:
     """Some contacts' emails, in a stable order (for demo sample exports)."""
     return list(Contact.objects.order_by("pk").values_list("email", flat=True)[:limit])
+
+
+# --- the feedback explorer's facets ---------------------------------------------------------------
+
+NPS_GROUPS = ("promoter", "passive", "detractor")  # keys of SCORE_FILTERS
+
+
+@dataclass(frozen=True)
+class FacetValue:
+    value: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class FeedbackFacets:
+    total: int
+    source: list[FacetValue]
+    theme: list[FacetValue]
+    sentiment_label: list[FacetValue]
+    nps_group: list[FacetValue]
+    segment: list[FacetValue]
+
+
+def _facet_counts(prefix: str, choices, condition) -> dict:
+    return {f"{prefix}_{value}": Count("pk", filter=condition(value)) for value, _ in choices}
+
+
+def feedback_facets(*, filters: FeedbackFilters | None = None) -> FeedbackFacets:
+    """How the filtered feedback splits by source, theme, sentiment, NPS group and segment.
+
+    One query: grouped by theme, with a conditional count per value of the other facets (their
+    values are fixed choices), summed here. Its total is the number of matching feedback, so the
+    page need not count again."""
+    nps_choices = [(key, SCORE_FILTERS[key][0]) for key in NPS_GROUPS]
+    counts = {
+        **_facet_counts("source", Feedback.Source.choices, lambda v: Q(source=v)),
+        **_facet_counts(
+            "sentiment", Feedback.SentimentLabel.choices, lambda v: Q(sentiment_label=v)
+        ),
+        **_facet_counts("nps", nps_choices, lambda v: SCORE_FILTERS[v][1]),
+        **_facet_counts("segment", Segment.choices, lambda v: Q(customer__segment=v)),
+    }
+    rows = list(
+        _feedback_filtered(Feedback.objects.all(), filters or FeedbackFilters())
+        .order_by()
+        .values("theme_id", "theme__label")
+        .annotate(facet_total=Count("pk"), **counts)
+    )
+
+    def summed(prefix: str, choices) -> list[FacetValue]:
+        values = [
+            FacetValue(str(value), str(label), sum(row[f"{prefix}_{value}"] for row in rows))
+            for value, label in choices
+        ]
+        return [value for value in values if value.count]
+
+    themes = sorted(
+        (
+            FacetValue(str(row["theme_id"]), row["theme__label"], row["facet_total"])
+            for row in rows
+            if row["theme_id"] is not None
+        ),
+        key=lambda facet: (-facet.count, facet.label),
+    )
+    return FeedbackFacets(
+        total=sum(row["facet_total"] for row in rows),
+        source=summed("source", Feedback.Source.choices),
+        theme=themes,
+        sentiment_label=summed("sentiment", Feedback.SentimentLabel.choices),
+        nps_group=summed("nps", nps_choices),
+        segment=summed("segment", Segment.choices),
+    )
+
+
+# --- pain points ----------------------------------------------------------------------------------
+
+
+@dataclass
+class PainPoint:
+    """An active theme in the ranking, with what the pain-points pages show beside it."""
+
+    theme: Theme
+    rank: int
+    top_quote: Feedback | None = None
+    filtered_count: int | None = None  # its feedback among the filtered feedback, when filtered
+    backlog_items: list = dataclasses.field(default_factory=list)  # filled in by the roadmap
+
+    @property
+    def statistics(self) -> dict:
+        return self.theme.statistics or {}
+
+
+def pain_point_filters_set(filters: FeedbackFilters | None) -> bool:
+    return filters is not None and filters != FeedbackFilters()
+
+
+def feedback_count_by_theme(*, filters: FeedbackFilters) -> dict[int, int]:
+    """Theme id → how many of the filtered feedback it holds (themed feedback only)."""
+    return dict(
+        _feedback_filtered(Feedback.objects.filter(theme__isnull=False), filters)
+        .order_by()
+        .values("theme_id")
+        .annotate(n=Count("pk"))
+        .values_list("theme_id", "n")
+    )
+
+
+def pain_points_ranked(
+    *, filters: FeedbackFilters | None = None, with_quotes: bool = True
+) -> list[PainPoint]:
+    """Active themes with volume, highest impact first. With filters, only the themes holding
+    some of the filtered feedback, each with that count, in the same order."""
+    themes = list(
+        Theme.objects.filter(status=Theme.Status.ACTIVE)
+        .filter(Q(impact__gt=0) | Q(statistics__volume_90__gt=0))
+        .defer("centroid")
+        .order_by("-impact", "label", "id")
+    )
+    counts = None
+    if pain_point_filters_set(filters):
+        counts = feedback_count_by_theme(filters=filters)
+        themes = [theme for theme in themes if counts.get(theme.pk)]
+    quotes = _first_quotes(themes) if with_quotes else {}
+    return [
+        PainPoint(
+            theme=theme,
+            rank=rank,
+            top_quote=quotes.get(theme.pk),
+            filtered_count=None if counts is None else counts[theme.pk],
+        )
+        for rank, theme in enumerate(themes, start=1)
+    ]
+
+
+def _quote_ids(theme: Theme) -> list[int]:
+    return [pk for pk in (theme.quotes or []) if isinstance(pk, int)]
+
+
+def _first_quotes(themes: list[Theme], *, tries: int = 3) -> dict[int, Feedback]:
+    """Each theme's first representative feedback that still exists (one query for all)."""
+    wanted = {theme.pk: _quote_ids(theme)[:tries] for theme in themes}
+    ids = {pk for pks in wanted.values() for pk in pks}
+    if not ids:
+        return {}
+    found = Feedback.objects.only("pk", "text", "redacted_text").in_bulk(ids)
+    first = {}
+    for theme_id, pks in wanted.items():
+        for pk in pks:
+            if pk in found:
+                first[theme_id] = found[pk]
+                break
+    return first
+
+
+def theme_quotes(*, theme: Theme, limit: int = 5) -> list[Feedback]:
+    """The theme's representative feedback, in the analysis's order."""
+    ids = _quote_ids(theme)[: limit * 2]
+    found = Feedback.objects.select_related("customer").in_bulk(ids)
+    return [found[pk] for pk in ids if pk in found][:limit]
+
+
+def analysis_run_latest() -> ModelRun | None:
+    return (
+        ModelRun.objects.filter(kind=ModelRun.Kind.THEMES)
+        .defer("artifact")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+
+
+def analysis_run_get(*, run_id: int) -> ModelRun | None:
+    return ModelRun.objects.filter(pk=run_id, kind=ModelRun.Kind.THEMES).defer("artifact").first()
+
+
+def theme_weekly_volume(*, theme: Theme, weeks: int = 52) -> list[tuple[dt.date, int]]:
+    """(Monday, feedback received that week) for the last `weeks` weeks, oldest first, zeros
+    included."""
+    today = timezone.localdate()
+    this_monday = today - dt.timedelta(days=today.weekday())
+    first_monday = this_monday - dt.timedelta(weeks=weeks - 1)
+    rows = (
+        Feedback.objects.filter(theme=theme, received_at__gte=day_start(first_monday))
+        .annotate(week=TruncWeek("received_at"))
+        .order_by()
+        .values("week")
+        .annotate(n=Count("pk"))
+        .values_list("week", "n")
+    )
+    counts: dict[dt.date, int] = {}
+    for week, n in rows:
+        day = timezone.localtime(week).date() if isinstance(week, dt.datetime) else week
+        counts[day] = counts.get(day, 0) + n
+    return [
+        (monday, counts.get(monday, 0))
+        for monday in (first_monday + dt.timedelta(weeks=i) for i in range(weeks))
+    ]
+
+
+def theme_accounts_top(*, theme: Theme, limit: int = 10) -> list[Customer]:
+    """The accounts that raised the theme, biggest ARR first, each with `theme_feedback`: how
+    much of the theme's feedback is theirs."""
+    return list(
+        Customer.objects.filter(feedback__theme=theme)
+        .annotate(theme_feedback=Count("feedback"))
+        .order_by("-arr", "name", "id")[:limit]
+    )
+
+
+def theme_edit_list(*, theme: Theme, limit: int = 50) -> list[ThemeEdit]:
+    return list(
+        ThemeEdit.objects.filter(theme=theme)
+        .select_related("user")
+        .order_by("-created_at", "-id")[:limit]
+    )
+
+
+def theme_list_active(*, exclude: Theme | None = None) -> list[Theme]:
+    """Active themes by name, for choosing where to merge or move to."""
+    queryset = Theme.objects.filter(status=Theme.Status.ACTIVE).defer("centroid")
+    if exclude is not None:
+        queryset = queryset.exclude(pk=exclude.pk)
+    return list(queryset.order_by("label", "id"))
+
+
+def theme_map_themes() -> list[Theme]:
+    """Active themes that have a centroid, for the theme map."""
+    return list(
+        Theme.objects.filter(status=Theme.Status.ACTIVE, centroid__isnull=False).order_by(
+            "-impact", "label", "id"
+        )
+    )

@@ -1,4 +1,4 @@
-from insights.services import idempotency, imports
+from insights.services import analysis, idempotency, imports
 from insights.services.runs import stale_runs_reap as stale_runs_reap_service
 from insights.tasking import Queue, backlight_task
 
@@ -30,3 +30,19 @@ def import_jobs_resume() -> dict[str, int]:
 @backlight_task(queue=Queue.DEFAULT, name="insights.tasks.idempotency_keys_purge", expires=3600)
 def idempotency_keys_purge() -> int:
     return idempotency.idempotency_keys_purge(older_than=idempotency.IDEMPOTENCY_KEY_TTL)
+
+
+@backlight_task(queue=Queue.NLP, name="insights.tasks.analysis_run_process")
+def analysis_run_process(*, run_id: int) -> str:
+    run = analysis.analysis_run_process(run_id=run_id)
+    return run.status if run else "not-claimed"
+
+
+@backlight_task(queue=Queue.NLP, name="insights.tasks.analysis_nightly", expires=3600)
+def analysis_nightly() -> int:
+    return analysis.analysis_run_request(reason="nightly").pk
+
+
+@backlight_task(queue=Queue.NLP, name="insights.tasks.feedback_analyze_new")
+def feedback_analyze_new(*, feedback_ids: list[int]) -> int:
+    return analysis.feedback_analyze_new(feedback_ids=feedback_ids)

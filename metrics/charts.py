@@ -9,24 +9,14 @@ import json
 
 import plotly.graph_objects as go
 
+from insights.charts import BASE_LAYOUT, GRID, MUTED
 from metrics.selectors import PeriodScores
 
-INK = "#0f172a"
-MUTED = "#475569"
-GRID = "#e2e8f0"
 NPS_COLOUR = "#4f46e5"
 CSAT_COLOUR = "#0f766e"
-FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif"
 
-# A small template of our own: plotly's default template adds ~8 kB of JSON to every figure.
 _LAYOUT = {
-    "template": go.layout.Template(),
-    "font": {"family": FONT, "size": 13, "color": INK},
-    "paper_bgcolor": "rgba(0,0,0,0)",
-    "plot_bgcolor": "rgba(0,0,0,0)",
-    "margin": {"l": 48, "r": 16, "t": 16, "b": 40},
-    "height": 320,
-    "showlegend": False,
+    **BASE_LAYOUT,
     "hovermode": "x unified",
     "xaxis": {"showgrid": False, "linecolor": GRID, "tickformat": "%b %Y", "fixedrange": True},
     "yaxis": {"gridcolor": GRID, "zerolinecolor": MUTED, "fixedrange": True},

@@ -7,4 +7,6 @@ app_name = "roadmap"
 urlpatterns = [
     path("", views.backlog_list, name="backlog-list"),
     path("items/<int:pk>/", views.backlog_detail, name="backlog-detail"),
+    path("pain-points/", views.pain_points, name="pain"),
+    path("pain-points/<int:pk>/promote/", views.promote_theme, name="promote-theme"),
 ]

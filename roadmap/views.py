@@ -1,12 +1,21 @@
-"""Pages for the backlog. Thin: selectors read, templates show."""
+"""Pages for the backlog. Thin: selectors read, services write, templates show."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_safe
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST, require_safe
 
+from insights.models import Theme
 from insights.permissions import user_can_view_original_text
-from roadmap.selectors import backlog_board, backlog_item_get
+from insights.selectors import theme_get
+from roadmap.selectors import (
+    backlog_board,
+    backlog_item_get,
+    backlog_item_open_for_theme,
+    pain_points_with_backlog,
+)
+from roadmap.services import backlog_item_promote_from_theme
 
 
 @permission_required("roadmap.view_backlogitem", raise_exception=True)
@@ -35,3 +44,37 @@ def backlog_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "show_original": user_can_view_original_text(request.user),
         },
     )
+
+
+@permission_required(("roadmap.view_backlogitem", "insights.view_theme"), raise_exception=True)
+@require_safe
+def pain_points(request: HttpRequest) -> HttpResponse:
+    """The ranked pain points beside the backlog items that address them."""
+    points = pain_points_with_backlog()
+    return render(
+        request,
+        "roadmap/pain_points.html",
+        {
+            "points": points,
+            "unaddressed": sum(1 for point in points if not point.addressed),
+            "can_promote": request.user.has_perm("roadmap.add_backlogitem"),
+        },
+    )
+
+
+@permission_required("roadmap.add_backlogitem", raise_exception=True)
+@require_POST
+def promote_theme(request: HttpRequest, pk: int) -> HttpResponse:
+    theme = theme_get(theme_id=pk)
+    if theme is None:
+        raise Http404("No such pain point.")
+    if theme.status != Theme.Status.ACTIVE:
+        messages.error(request, "Only an active pain point can be promoted to the backlog.")
+        return redirect("insights:theme-detail", pk=theme.pk)
+    already = backlog_item_open_for_theme(theme_id=theme.pk) is not None
+    item = backlog_item_promote_from_theme(theme=theme, user=request.user)
+    if already:
+        messages.info(request, "This pain point is already on the backlog; here is its item.")
+    else:
+        messages.success(request, f"“{theme.label}” is on the backlog as an idea.")
+    return redirect("roadmap:backlog-detail", pk=item.pk)

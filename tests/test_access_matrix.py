@@ -71,6 +71,44 @@ EXPECTED: dict[str, dict[str, tuple]] = {
         "GET":  (LOGIN, 200, 200, 200, 200, 403),
         "POST": (LOGIN, 405, 405, 405, 405, 403),
     },
+    # Pain points: the analysis button, its status block, the theme map and the edits. A PM's
+    # empty POST comes back to the page with the reason (the edit forms) or queues a run.
+    "insights:theme-analyse": {
+        "GET":  (LOGIN, 405, 405, 403, 403, 403),
+        "POST": (LOGIN, 302, 302, 403, 403, 403),
+    },
+    "insights:theme-analysis-status": {
+        "GET":  (LOGIN, 200, 200, 200, 200, 403),
+        "POST": (LOGIN, 405, 405, 405, 405, 403),
+    },
+    "insights:theme-map": {
+        "GET":  (LOGIN, 200, 200, 200, 200, 403),
+        "POST": (LOGIN, 405, 405, 405, 405, 403),
+    },
+    "insights:theme-rename": {
+        "GET":  (LOGIN, 405, 405, 403, 403, 403),
+        "POST": (LOGIN, 302, 302, 403, 403, 403),
+    },
+    "insights:theme-merge": {
+        "GET":  (LOGIN, 405, 405, 403, 403, 403),
+        "POST": (LOGIN, 302, 302, 403, 403, 403),
+    },
+    "insights:theme-dismiss": {
+        "GET":  (LOGIN, 405, 405, 403, 403, 403),
+        "POST": (LOGIN, 302, 302, 403, 403, 403),
+    },
+    "insights:theme-restore": {
+        "GET":  (LOGIN, 405, 405, 403, 403, 403),
+        "POST": (LOGIN, 302, 302, 403, 403, 403),
+    },
+    "insights:theme-split": {
+        "GET":  (LOGIN, 405, 405, 403, 403, 403),
+        "POST": (LOGIN, 302, 302, 403, 403, 403),
+    },
+    "insights:theme-feedback-move": {
+        "GET":  (LOGIN, 405, 405, 403, 403, 403),
+        "POST": (LOGIN, 302, 302, 403, 403, 403),
+    },
     "insights:customer-list": {
         "GET":  (LOGIN, 200, 200, 200, 200, 403),
         "POST": (LOGIN, 405, 405, 405, 405, 403),
@@ -115,6 +153,14 @@ EXPECTED: dict[str, dict[str, tuple]] = {
         "GET":  (LOGIN, 200, 200, 200, 200, 403),
         "POST": (LOGIN, 405, 405, 405, 405, 403),
     },
+    "roadmap:pain": {
+        "GET":  (LOGIN, 200, 200, 200, 200, 403),
+        "POST": (LOGIN, 405, 405, 405, 405, 403),
+    },
+    "roadmap:promote-theme": {  # the item's page, new or already there
+        "GET":  (LOGIN, 405, 405, 403, 403, 403),
+        "POST": (LOGIN, 302, 302, 403, 403, 403),
+    },
     "metrics:report": {
         "GET":  (LOGIN, 200, 200, 403, 200, 403),
         "POST": (LOGIN, 405, 405, 403, 405, 403),
@@ -152,6 +198,11 @@ def _finished_import_job():
 URL_KWARGS: dict[str, Callable[[], dict]] = {
     "insights:theme-detail": lambda: {"pk": ThemeFactory().pk},
     "insights:customer-detail": lambda: {"pk": CustomerFactory().pk},
+    **{
+        f"insights:theme-{name}": lambda: {"pk": ThemeFactory().pk}
+        for name in ("rename", "merge", "dismiss", "restore", "split", "feedback-move")
+    },
+    "roadmap:promote-theme": lambda: {"pk": ThemeFactory().pk},
     "insights:import-detail": lambda: {"pk": _finished_import_job().pk},
     "insights:import-progress": lambda: {"pk": _finished_import_job().pk},
     "insights:import-errors-csv": lambda: {"pk": _finished_import_job().pk},

@@ -432,3 +432,31 @@ def test_seed_demo_quiet_prints_nothing_and_rejects_a_bad_date():
     # And a malformed --today is refused
     with pytest.raises(CommandError, match="YYYY-MM-DD"):
         call_command("seed_demo", "--today", "15/06/2026")
+
+
+# --- the insights engine on the demo -----------------------------------------------------------
+
+
+def test_the_demo_s_planted_pain_points_come_out_on_top_of_the_ranking(db):
+    # Given a small demo organisation as of today (the ranking looks at the last 90 days)
+    from insights.models import Theme
+    from insights.services.analysis import analysis_run_now
+
+    demo_organisation_seed(seed=7, today=dt.date.today(), scale=SMALL)  # noqa: DTZ011
+
+    # When the whole pipeline runs
+    analysis_run_now()
+
+    # Then the top themes are the planted pain points, each its own theme, with a readable label
+    top = list(Theme.objects.filter(status=Theme.Status.ACTIVE).order_by("-impact")[:10])
+    truths = []
+    for theme in top:
+        counts = Counter(_truth(item) for item in theme.feedback.all())
+        truth, members = counts.most_common(1)[0]
+        truths.append(truth)
+        assert 1 <= len(theme.label.split()) <= 5
+        if truth is not None:
+            assert members >= 0.5 * sum(counts.values()), (theme.label, counts)
+    planted = [truth for truth in truths[:8] if truth is not None]
+    assert len(planted) >= 7, truths
+    assert len(set(planted)) == len(planted), truths

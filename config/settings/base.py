@@ -9,6 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 env = environ.Env()
 
@@ -167,6 +168,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "insights.tasks.idempotency_keys_purge",
         "schedule": timedelta(hours=1),
     },
+    # The full re-cluster, nightly; new feedback is themed as it arrives in between.
+    "analyze-feedback-nightly": {
+        "task": "insights.tasks.analysis_nightly",
+        "schedule": crontab(hour=2, minute=30),
+    },
 }
 # A run still RUNNING this long after it started is taken as lost and failed by the reaper.
 BACKLIGHT_RUN_STALE_AFTER = timedelta(
@@ -280,5 +286,23 @@ BACKLIGHT_IMPORT_CHUNK_ROWS = env.int("BACKLIGHT_IMPORT_CHUNK_ROWS", default=5_0
 BACKLIGHT_IMPORT_STALE_AFTER = timedelta(
     seconds=env.int("BACKLIGHT_IMPORT_STALE_AFTER_SECONDS", default=120)
 )
+
+# ---------------------------------------------------------------------------------------------
+# Insights engine (insights/services/analysis.py, insights/ml/)
+# ---------------------------------------------------------------------------------------------
+# Impact score weights of the pain-point ranking, over the defaults in insights/ml/ranking.py
+# (volume .25, trend .10, negativity .15, NPS impact .25, ARR .25, churn risk 0 until churn
+# scores exist, issue #7). JSON in the environment, e.g. '{"churn_risk": 0.2}'.
+BACKLIGHT_RANKING_WEIGHTS = env.json("BACKLIGHT_RANKING_WEIGHTS", default={})
+# A finished import requests a full analysis, and feedback posted to the API is themed as it
+# arrives — on real workers. In the embedded default (tasks run in-process) the pages' "Analyse
+# now" button and `manage.py analyze_feedback` do it, so an upload does not wait for the models.
+BACKLIGHT_ANALYZE_ON_ARRIVAL = env.bool(
+    "BACKLIGHT_ANALYZE_ON_ARRIVAL", default=not CELERY_TASK_ALWAYS_EAGER
+)
+# Feedback analysed (redacted, embedded, scored) per committed batch of an analysis run.
+BACKLIGHT_ANALYSIS_BATCH = env.int("BACKLIGHT_ANALYSIS_BATCH", default=2_000)
+# A new cluster keeps an existing theme's identity when their centroids are at least this similar.
+BACKLIGHT_THEME_MATCH_SIMILARITY = env.float("BACKLIGHT_THEME_MATCH_SIMILARITY", default=0.80)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -50,6 +50,8 @@ _COLUMNS = (
     "redacted_text",
     "language",
     "sentiment_label",
+    "text_version",
+    "sentiment_version",
     "theme_pinned",
     "external_id",
     "content_hash",
@@ -172,6 +174,8 @@ def feedback_batch_prepare(
                 "",
                 "",
                 "",
+                "",
+                "",
                 False,
                 record.external_id,
                 content_hash,
@@ -185,10 +189,10 @@ def feedback_batch_prepare(
             lines.append(
                 "\t".join(
                     (
-                        _copy_text(record.text),
+                        copy_escape(record.text),
                         record.source,
-                        _copy_text(record.channel),
-                        _copy_text(record.question),
+                        copy_escape(record.channel),
+                        copy_escape(record.question),
                         record.received_at.isoformat(),
                         _copy_number(match.customer_id),
                         _copy_number(match.contact_id),
@@ -198,11 +202,13 @@ def feedback_batch_prepare(
                         "",
                         "",
                         "",
+                        "",
+                        "",
                         "f",
-                        _copy_text(record.external_id),
+                        copy_escape(record.external_id),
                         content_hash,
                         job,
-                        _copy_text(_json(record.metadata)),
+                        copy_escape(_json(record.metadata)),
                         stamps,
                     )
                 )
@@ -210,7 +216,7 @@ def feedback_batch_prepare(
     return FeedbackBatch(rows=rows, lines=lines, records=len(records))
 
 
-def _copy_text(value: str) -> str:
+def copy_escape(value: str) -> str:
     """A value as COPY's text format needs it: backslash, tab and line breaks escaped."""
     if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
         value = value.replace("\\", "\\\\").replace("\t", "\\t")

@@ -92,6 +92,33 @@ def test_a_single_item_is_stored_with_its_fields(admin_api):
     assert stored.customer is None
 
 
+def test_posted_feedback_is_analysed_after_the_commit_when_switched_on(
+    admin_api, settings, django_capture_on_commit_callbacks
+):
+    # Given analysis on arrival (on in production; tasks run in-process here)
+    settings.BACKLIGHT_ANALYZE_ON_ARRIVAL = True
+
+    # When two items are posted, one a duplicate of the other
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        response = admin_api.post(
+            FEEDBACK, [item(text="Mail me at ana@acme.example"), item()], format="json"
+        )
+
+    # Then one analysis task was queued after the commit, and it redacted both new items
+    assert response.status_code == 201
+    assert len(callbacks) == 1
+    assert set(Feedback.objects.values_list("redacted_text", flat=True)) == {
+        "Mail me at [EMAIL]",
+        "Exports time out on big reports",
+    }
+    assert all(Feedback.objects.values_list("sentiment_label", flat=True))
+
+
+def test_posted_feedback_is_not_analysed_in_the_request_when_switched_off(admin_api):
+    admin_api.post(FEEDBACK, item(), format="json")
+    assert Feedback.objects.get().text_version == ""
+
+
 @override_settings(TIME_ZONE="Europe/Berlin")
 def test_defaults_source_to_api_and_reads_a_naive_time_in_the_site_zone(admin_api):
     # Given an item with neither source nor offset (Berlin is UTC+1 in March)
