@@ -12,10 +12,12 @@ WORKDIR /app
 
 # Dependencies first, pinned by the constraints file, so a code change reuses this layer. The
 # project runs from /app rather than site-packages: settings find templates/ and static/ beside it.
+# torch's CPU build (the pinned 2.13.0+cpu) is published on PyTorch's own index, not on PyPI.
 COPY pyproject.toml ./
 COPY requirements/constraints.txt requirements/constraints.txt
 RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" > /tmp/requirements.txt \
-    && pip install -c requirements/constraints.txt -r /tmp/requirements.txt \
+    && pip install --extra-index-url https://download.pytorch.org/whl/cpu \
+        -c requirements/constraints.txt -r /tmp/requirements.txt \
     && rm /tmp/requirements.txt
 
 COPY . .
