@@ -21,9 +21,7 @@ steps 1–3 on those rows with the last trained sentiment model and themes each 
 above that theme's threshold.
 """
 
-import datetime as dt
 import hashlib
-import io
 import logging
 import time
 from collections import defaultdict
@@ -32,26 +30,23 @@ from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
-from django.db import connection, transaction
-from django.db.models import Count, Q
+from django.db import transaction
 from django.utils import timezone
 
 from insights.models import (
-    ChurnScore,
-    Customer,
     Feedback,
     FeedbackVector,
     ModelRun,
     RunStatus,
     Theme,
 )
-from insights.services.feedback import copy_escape
+from insights.services.bulk import columns_set
 from insights.services.runs import run_claim
+from insights.services.theme_ranking import themes_rank
 
 logger = logging.getLogger(__name__)
 
 SEED = 7
-WEEKS_SHOWN = 16  # the trend sparkline, and the baseline an emerging theme spikes against
 
 
 @dataclass(frozen=True)
@@ -199,7 +194,7 @@ def feedback_text_analyze(*, queryset) -> int:
             (pk, result.text, text.language_detect(clean), version)
             for (pk, _, _), clean, result in zip(rows, cleaned, redacted, strict=True)
         ]
-        _columns_set(
+        columns_set(
             Feedback,
             ("redacted_text", "language", "text_version"),
             values,
@@ -319,7 +314,7 @@ def feedback_sentiment_score(*, rows, model, vectors) -> None:
         prediction = model.predict(
             [body for _, body in batch], vectors=matrix[[position[pk] for pk, _ in batch]]
         )
-        _columns_set(
+        columns_set(
             Feedback,
             ("sentiment", "sentiment_label", "sentiment_version"),
             [
@@ -416,7 +411,7 @@ def _themes_step(run: ModelRun) -> dict:
             theme = cluster_theme.get(cluster) if cluster >= 0 else None
             similarity = float(similarities[index]) if theme is not None else None
             assignments.append((pk, theme.pk if theme else None, similarity))
-        _columns_set(Feedback, ("theme", "theme_similarity"), assignments)
+        columns_set(Feedback, ("theme", "theme_similarity"), assignments)
 
         # Centroids, thresholds and descriptions from the members each theme now has.
         members: dict[int, list[int]] = defaultdict(list)
@@ -508,7 +503,7 @@ def feedback_analyze_new(*, feedback_ids: Sequence[int]) -> int:
             assignments.append((pk, theme.pk, similarity))
         else:
             assignments.append((pk, None, similarity))
-    _columns_set(Feedback, ("theme", "theme_similarity"), assignments)
+    columns_set(Feedback, ("theme", "theme_similarity"), assignments)
     return sum(1 for _, theme_id, _ in assignments if theme_id is not None)
 
 
@@ -525,174 +520,3 @@ def feedback_analyze_soon(*, content_hashes: Sequence[str]) -> int:
 
         transaction.on_commit(lambda: task.delay(feedback_ids=ids))
     return len(ids)
-
-
-# --- step 5: ranking ----------------------------------------------------------------------------
-
-
-def themes_rank(*, today: dt.date | None = None) -> int:
-    """Compute every theme's impact score and its parts; returns how many themes were ranked."""
-    from insights.ml.ranking import DEFAULT_WEIGHTS, ThemeStats, impact_scores, nps_impact
-
-    now = timezone.now() if today is None else _day_start(today)
-    d30, d60, d90 = (now - dt.timedelta(days=days) for days in (30, 60, 90))
-    themes = list(Theme.objects.all())
-    if not themes:
-        return 0
-    recent = Feedback.objects.filter(received_at__gte=d90, received_at__lt=now)
-    respondents = recent.filter(nps__isnull=False).count()
-    # Pain is what customers did not say happily: praise that clusters into a theme of its own
-    # (or sits in a pain theme) adds nothing to volume, trend or the revenue affected.
-    pain = ~Q(sentiment_label=Feedback.SentimentLabel.POSITIVE)
-    counts = {
-        row["theme"]: row
-        for row in Feedback.objects.filter(theme__isnull=False, received_at__lt=now)
-        .values("theme")
-        .annotate(
-            volume_90=Count("pk", filter=Q(received_at__gte=d90)),
-            pain_90=Count("pk", filter=Q(received_at__gte=d90) & pain),
-            volume_30=Count("pk", filter=Q(received_at__gte=d30) & pain),
-            previous_30=Count("pk", filter=Q(received_at__gte=d60, received_at__lt=d30) & pain),
-            scored=Count("pk", filter=Q(received_at__gte=d90) & ~Q(sentiment_label="")),
-            negative=Count("pk", filter=Q(received_at__gte=d90, sentiment_label="negative")),
-            detractors=Count("pk", filter=Q(received_at__gte=d90, nps__lte=6)),
-        )
-    }
-    accounts: dict[int, set[int]] = defaultdict(set)
-    for theme_id, customer_id in (
-        recent.filter(pain, theme__isnull=False, customer__isnull=False)
-        .values_list("theme", "customer")
-        .distinct()
-    ):
-        accounts[theme_id].add(customer_id)
-    arr = dict(Customer.objects.values_list("pk", "arr"))
-    risk = _churn_risk_latest()
-    weekly = _weekly_counts(now=now)
-    stats = []
-    for theme in themes:
-        row = counts.get(theme.pk, {})
-        customers = accounts.get(theme.pk, set())
-        affected = float(sum(arr.get(pk) or 0 for pk in customers))
-        scored = [pk for pk in customers if pk in risk]
-        churn = None
-        if scored:
-            weight = sum(float(arr.get(pk) or 0) for pk in scored)
-            churn = (
-                sum(risk[pk] * float(arr.get(pk) or 0) for pk in scored) / weight
-                if weight
-                else sum(risk[pk] for pk in scored) / len(scored)
-            )
-        stats.append(
-            ThemeStats(
-                theme_id=theme.pk,
-                volume_90=row.get("pain_90", 0),
-                volume_30=row.get("volume_30", 0),
-                volume_previous_30=row.get("previous_30", 0),
-                negative_share=(row.get("negative", 0) / row["scored"])
-                if row.get("scored")
-                else 0.0,
-                nps_impact=nps_impact(
-                    theme_detractors=row.get("detractors", 0), respondents=respondents
-                ),
-                arr_affected=affected,
-                churn_risk=churn,
-                weekly=weekly.get(theme.pk, [0] * WEEKS_SHOWN),
-            )
-        )
-    ranked = [
-        item
-        for item, theme in zip(stats, themes, strict=True)
-        if theme.status == Theme.Status.ACTIVE
-    ]
-    weights = {**DEFAULT_WEIGHTS, **settings.BACKLIGHT_RANKING_WEIGHTS}
-    scores = impact_scores(ranked, weights=weights)
-    with transaction.atomic():
-        for theme, item in zip(themes, stats, strict=True):
-            impact = scores.get(theme.pk)
-            theme.impact = impact.score if impact else 0.0
-            theme.emerging = impact.emerging if impact else False
-            theme.statistics = {
-                "volume_90": counts.get(theme.pk, {}).get("volume_90", 0),
-                "pain_90": item.volume_90,
-                "volume_30": item.volume_30,
-                "volume_previous_30": item.volume_previous_30,
-                "negative_share": round(item.negative_share, 4),
-                "nps_impact": round(item.nps_impact, 2),
-                "arr_affected": round(item.arr_affected, 2),
-                "accounts": len(accounts.get(theme.pk, ())),
-                "churn_risk": None if item.churn_risk is None else round(item.churn_risk, 4),
-                "weekly": list(item.weekly),
-                "parts": impact.parts if impact else {},
-                "ranked_at": now.isoformat(),
-            }
-            theme.save(update_fields=["impact", "emerging", "statistics", "updated_at"])
-    return len(scores)
-
-
-def _day_start(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time.min, tzinfo=timezone.get_current_timezone())
-
-
-def _churn_risk_latest() -> dict[int, float]:
-    """Each account's latest churn probability (issue #7 fills these in)."""
-    latest: dict[int, float] = {}
-    for customer_id, probability in ChurnScore.objects.order_by(
-        "customer_id", "-scored_at"
-    ).values_list("customer_id", "probability"):
-        latest.setdefault(customer_id, probability)
-    return latest
-
-
-def _weekly_counts(*, now: dt.datetime) -> dict[int, list[int]]:
-    start = now - dt.timedelta(weeks=WEEKS_SHOWN)
-    weekly: dict[int, list[int]] = defaultdict(lambda: [0] * WEEKS_SHOWN)
-    for theme_id, received_at in Feedback.objects.filter(
-        theme__isnull=False, received_at__gte=start, received_at__lt=now
-    ).values_list("theme_id", "received_at"):
-        week = min(WEEKS_SHOWN - 1, int((received_at - start).total_seconds() // (7 * 86_400)))
-        weekly[theme_id][week] += 1
-    return weekly
-
-
-# --- writing many rows at once ------------------------------------------------------------------
-
-
-def _columns_set(model, field_names: Sequence[str], rows: Sequence[tuple]) -> None:
-    """Set these fields of many rows, (pk, *values) each (a foreign key by its id). PostgreSQL:
-    COPY into a temporary table and one UPDATE … FROM (a 100k-row bulk_update builds huge CASE
-    expressions); elsewhere bulk_update."""
-    if not rows:
-        return
-    fields = [model._meta.get_field(name) for name in field_names]
-    if connection.vendor != "postgresql":
-        objects = []
-        for pk, *values in rows:
-            item = model(pk=pk)
-            for field, value in zip(fields, values, strict=True):
-                setattr(item, field.attname, value)
-            objects.append(item)
-        model.objects.bulk_update(objects, list(field_names), batch_size=500)
-        return
-    # Column names and types come from the model, never from input.
-    definitions = ", ".join(
-        f"{field.column} {(field.target_field if field.is_relation else field).db_type(connection)}"
-        for field in fields
-    )
-    buffer = io.StringIO()
-    for pk, *values in rows:
-        cells = [str(pk)]
-        cells.extend("\\N" if value is None else copy_escape(str(value)) for value in values)
-        buffer.write("\t".join(cells) + "\n")
-    buffer.seek(0)
-    assignments = ", ".join(f"{field.column} = s.{field.column}" for field in fields)
-    with transaction.atomic(), connection.cursor() as cursor, connection.wrap_database_errors:
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE analysis_stage (id bigint PRIMARY KEY, {definitions}) "
-            "ON COMMIT DROP"
-        )
-        cursor.copy_expert("COPY analysis_stage FROM STDIN", buffer)
-        cursor.execute(
-            f"UPDATE {model._meta.db_table} t SET {assignments} "  # noqa: S608
-            "FROM analysis_stage s WHERE t.id = s.id"
-        )
-        cursor.execute("DROP TABLE analysis_stage")
