@@ -1,0 +1,3 @@
+"""What the page modules share."""
+
+PAGE_SIZE = 50
