@@ -420,16 +420,18 @@ def _themes_step(run: ModelRun) -> dict:
         for index, pk in enumerate(ids):
             if theme_of.get(pk) is not None:
                 members[theme_of[pk]].append(index)
-        for cluster, theme in cluster_theme.items():
-            if theme.pk not in members:
-                continue
-            rows = members[theme.pk]
+        # Every theme with members gets its centroid and threshold from them, also one that no
+        # cluster matched but people filled by hand (a split, moved feedback); the clusters'
+        # themes also get their descriptions (a renamed theme keeps its label).
+        described = {theme.pk: cluster for cluster, theme in cluster_theme.items()}
+        for theme_id, rows in members.items():
+            theme = by_id.get(theme_id) or Theme.objects.get(pk=theme_id)
             centroid = _unit(matrix[rows].mean(axis=0, keepdims=True))[0]
             # Each theme's own bar for newcomers: as close as all but its loosest 5 % of members
             # (never below the fit's global threshold).
             member_similarity = matrix[rows] @ centroid
             threshold = max(float(result.threshold), float(np.quantile(member_similarity, 0.05)))
-            description = descriptions.get(cluster)
+            description = descriptions.get(described[theme_id]) if theme_id in described else None
             if description is not None and not theme.label_edited:
                 theme.label = description.label[:120]
             if description is not None:

@@ -13,7 +13,13 @@ from django.utils import timezone
 from insights.demo_text import comment_compose
 from insights.models import Feedback, FeedbackVector, ModelRun, RunStatus, Theme, ThemeEdit
 from insights.services import analysis
-from insights.services.themes import feedback_move, theme_dismiss, theme_merge, theme_rename
+from insights.services.themes import (
+    feedback_move,
+    theme_dismiss,
+    theme_merge,
+    theme_rename,
+    theme_split,
+)
 from tests.insights.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -142,6 +148,10 @@ def test_theme_ids_and_edits_survive_two_re_runs(planted):
         theme_dismiss(theme=praise, reason="not a pain point")
     moved = Feedback.objects.filter(metadata__truth="slow_exports").first()
     feedback_move(feedback_ids=[moved.pk], theme=sso)
+    split_off = list(
+        Feedback.objects.filter(theme=exports).exclude(pk=moved.pk).values_list("pk", flat=True)
+    )[:5]
+    split = theme_split(theme=exports, feedback_ids=split_off, label="Export to PDF")
     themes_before = set(Theme.objects.values_list("pk", flat=True))
 
     # When the pipeline runs twice more
@@ -158,6 +168,10 @@ def test_theme_ids_and_edits_survive_two_re_runs(planted):
     assert not Feedback.objects.filter(theme=billing).exists()
     moved.refresh_from_db()
     assert moved.theme_id == sso.pk
+    split.refresh_from_db()
+    assert split.label == "Export to PDF"
+    assert set(split.feedback.values_list("pk", flat=True)) == set(split_off)
+    assert split.centroid is not None  # so newcomers can join it
     # (a re-cluster may find a new theme, but none took over an edited one's feedback)
     assert themes_before <= set(Theme.objects.values_list("pk", flat=True))
     if praise is not None and praise.pk not in {exports.pk, sso.pk, billing.pk}:
