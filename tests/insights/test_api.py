@@ -16,7 +16,7 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from insights import api
+from insights.api import feedback as feedback_api
 from insights.models import Contact, Customer, Feedback, IdempotencyKey, UsageSnapshot
 from insights.roles import Role, roles_sync
 from insights.services import idempotency
@@ -472,7 +472,7 @@ def test_two_simultaneous_requests_with_one_key_are_done_once(monkeypatch):
     roles_sync(group_model=Group, permission_model=Permission)
     user = user_with_role(Role.ADMIN, username="racing_admin")
     clients = [token_client(user), token_client(user)]
-    real_insert = api.feedback_records_insert
+    real_insert = feedback_api.feedback_records_insert
     started = threading.Event()
 
     def slow_insert(**kwargs):
@@ -480,7 +480,7 @@ def test_two_simultaneous_requests_with_one_key_are_done_once(monkeypatch):
         threading.Event().wait(0.5)
         return real_insert(**kwargs)
 
-    monkeypatch.setattr(api, "feedback_records_insert", slow_insert)
+    monkeypatch.setattr(feedback_api, "feedback_records_insert", slow_insert)
     batch = items(5)
     responses = [None, None]
 
