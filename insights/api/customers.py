@@ -44,10 +44,6 @@ from insights.services.idempotency import (
 )
 from insights.services.usage import MAX_COUNT
 
-# ------------------------------------------------------------------------------------------------
-# Accounts
-# ------------------------------------------------------------------------------------------------
-
 
 class CustomerListApi(APIView):
     """Accounts by name."""

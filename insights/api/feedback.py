@@ -52,10 +52,6 @@ from insights.services.idempotency import (
 )
 from insights.services.matching import CustomerMatcher
 
-# ------------------------------------------------------------------------------------------------
-# Feedback
-# ------------------------------------------------------------------------------------------------
-
 
 class FeedbackListApi(APIView):
     """Feedback, newest first. The text is redacted unless the caller may see the original."""

@@ -38,10 +38,6 @@ from insights.services.idempotency import (
 from insights.services.matching import CustomerMatcher
 from insights.services.usage import MAX_COUNT, usage_records_upsert
 
-# ------------------------------------------------------------------------------------------------
-# Usage
-# ------------------------------------------------------------------------------------------------
-
 
 @extend_schema_field(
     {
