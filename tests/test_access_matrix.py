@@ -145,6 +145,28 @@ EXPECTED: dict[str, dict[str, tuple]] = {
         "GET":  (LOGIN, 200, 200, 200, 200, 403),
         "POST": (LOGIN, 405, 405, 405, 405, 403),
     },
+    # Logging and editing: an empty form comes back with its errors (400). The engineer did not
+    # take part in the touchpoint pointed at, so may not edit it; PMs and admins edit all.
+    "touchpoints:touchpoint-new": {
+        "GET":  (LOGIN, 200, 200, 200, 403, 403),
+        "POST": (LOGIN, 400, 400, 400, 403, 403),
+    },
+    "touchpoints:touchpoint-edit": {
+        "GET":  (LOGIN, 200, 200, 403, 403, 403),
+        "POST": (LOGIN, 400, 400, 403, 403, 403),
+    },
+    "touchpoints:adherence": {
+        "GET":  (LOGIN, 200, 200, 200, 200, 403),
+        "POST": (LOGIN, 405, 405, 405, 405, 403),
+    },
+    "touchpoints:adherence-csv": {
+        "GET":  (LOGIN, 200, 200, 200, 200, 403),
+        "POST": (LOGIN, 405, 405, 405, 405, 403),
+    },
+    "touchpoints:customer-search": {
+        "GET":  (LOGIN, 200, 200, 200, 200, 403),
+        "POST": (LOGIN, 405, 405, 405, 405, 403),
+    },
     "roadmap:backlog-list": {
         "GET":  (LOGIN, 200, 200, 200, 200, 403),
         "POST": (LOGIN, 405, 405, 405, 405, 403),
@@ -207,6 +229,7 @@ URL_KWARGS: dict[str, Callable[[], dict]] = {
     "insights:import-progress": lambda: {"pk": _finished_import_job().pk},
     "insights:import-errors-csv": lambda: {"pk": _finished_import_job().pk},
     "touchpoints:touchpoint-detail": lambda: {"pk": TouchpointFactory().pk},
+    "touchpoints:touchpoint-edit": lambda: {"pk": TouchpointFactory().pk},
     "roadmap:backlog-detail": lambda: {"pk": BacklogItemFactory().pk},
 }
 
