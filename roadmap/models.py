@@ -5,7 +5,7 @@ from django.db import models
 from django.db.models import Q
 
 from insights.models import Feedback, Theme, TimeStamped
-from touchpoints.models import Team
+from touchpoints.models import HackathonOutcome, Team
 
 
 class BacklogItem(TimeStamped):
@@ -58,6 +58,14 @@ class BacklogItem(TimeStamped):
     )
     evidence = models.ManyToManyField(Feedback, related_name="backlog_items", blank=True)
     tracker_url = models.URLField(blank=True)
+    hackathon_outcome = models.OneToOneField(
+        HackathonOutcome,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="backlog_item",
+        help_text="The hackathon outcome this item grew from.",
+    )
     shipped_on = models.DateField(null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
-from insights.models import Customer, Feedback, TimeStamped
+from insights.models import Customer, Feedback, Theme, TimeStamped
 
 
 class Team(TimeStamped):
@@ -165,3 +165,73 @@ class TouchpointGoal(TimeStamped):
     def __str__(self) -> str:
         who = self.team or self.engineer or "Organisation"
         return f"{who} {self.year}: {self.target_count} touchpoints"
+
+
+class EngineerSettings(TimeStamped):
+    """One person's touchpoint settings: the reminders and digests they get, and the secret in
+    their calendar feed's address."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="touchpoint_settings"
+    )
+    reminders = models.BooleanField(
+        default=True, help_text="Weekly email when behind the yearly touchpoint goal."
+    )
+    team_digest = models.BooleanField(
+        default=True, help_text="Weekly digest of the team's adherence, for team leads."
+    )
+    calendar_token = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        verbose_name_plural = "engineer settings"
+
+    def __str__(self) -> str:
+        return f"touchpoint settings of {self.user}"
+
+
+class HackathonProblem(TimeStamped):
+    """A customer problem statement a hackathon works on, often a pain point."""
+
+    hackathon = models.ForeignKey(Hackathon, on_delete=models.CASCADE, related_name="problems")
+    statement = models.TextField()
+    theme = models.ForeignKey(
+        Theme, null=True, blank=True, on_delete=models.SET_NULL, related_name="hackathon_problems"
+    )
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.statement[:80]
+
+
+class HackathonTeam(TimeStamped):
+    hackathon = models.ForeignKey(Hackathon, on_delete=models.CASCADE, related_name="teams")
+    name = models.CharField(max_length=100)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, related_name="hackathon_teams")
+    problem = models.ForeignKey(
+        HackathonProblem, null=True, blank=True, on_delete=models.SET_NULL, related_name="teams"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["hackathon", "name"], name="hackathon_team_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class HackathonOutcome(TimeStamped):
+    """What a team built or learned; it can become a backlog item in one click (roadmap)."""
+
+    team = models.ForeignKey(HackathonTeam, on_delete=models.CASCADE, related_name="outcomes")
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return self.title
