@@ -5,6 +5,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from config import views
+from touchpoints.api import TouchpointApi
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -15,6 +16,7 @@ urlpatterns = [
     path("touchpoints/", include("touchpoints.urls")),
     path("roadmap/", include("roadmap.urls")),
     path("reports/", include("metrics.urls")),
+    path("api/touchpoints/", TouchpointApi.as_view(), name="api-touchpoint-list"),
     path("api/", include("insights.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -32,6 +32,17 @@ _READ_TOUCHPOINTS = [
     "touchpoints.view_observation",
     "touchpoints.view_touchpointgoal",
     "touchpoints.view_hackathon",
+    "touchpoints.view_hackathonproblem",
+    "touchpoints.view_hackathonteam",
+    "touchpoints.view_hackathonoutcome",
+]
+# Engineers form the teams and write up what they built; problems and the hackathon itself are
+# planned by product managers.
+_RUN_HACKATHON_TEAMS = [
+    "touchpoints.add_hackathonteam",
+    "touchpoints.change_hackathonteam",
+    "touchpoints.add_hackathonoutcome",
+    "touchpoints.change_hackathonoutcome",
 ]
 _READ_ROADMAP = ["roadmap.view_backlogitem", "roadmap.view_backlogthemelink"]
 _READ_REPORTS = ["metrics.view_metricsnapshot"]
@@ -64,6 +75,9 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "touchpoints.change_observation",
         "touchpoints.add_hackathon",
         "touchpoints.change_hackathon",
+        "touchpoints.add_hackathonproblem",
+        "touchpoints.change_hackathonproblem",
+        *_RUN_HACKATHON_TEAMS,
         "roadmap.add_backlogitem",
         "roadmap.change_backlogitem",
         "roadmap.delete_backlogitem",
@@ -79,6 +93,7 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "touchpoints.change_touchpoint",
         "touchpoints.add_observation",
         "touchpoints.change_observation",
+        *_RUN_HACKATHON_TEAMS,
     ],
     Role.EXECUTIVE: [
         *_READ_INSIGHTS,

@@ -1,11 +1,12 @@
 """Writing the backlog. Every change to a backlog item goes through here."""
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 
 from insights.models import Theme
 from insights.selectors import theme_quotes
 from roadmap.models import BacklogItem, BacklogThemeLink
 from roadmap.selectors import backlog_item_open_for_theme
+from touchpoints.hackathons import hackathon_outcome_get
 
 PROMOTE_QUOTES = 3
 
@@ -63,4 +64,45 @@ def backlog_item_promote_from_theme(*, theme: Theme, user) -> BacklogItem:
     BacklogThemeLink.objects.create(item=item, theme=theme, rationale=_promotion_rationale(theme))
     if quotes:
         item.evidence.add(*quotes)
+    return item
+
+
+def _outcome_rationale(outcome) -> str:
+    team = outcome.team
+    return f"From hackathon “{team.hackathon.name}”, team “{team.name}”: “{outcome.title}”."
+
+
+@transaction.atomic
+def backlog_item_promote_from_outcome(*, outcome, user) -> BacklogItem:
+    """A backlog idea from a hackathon outcome, linked to the pain point of the team's problem.
+    An outcome that already became an item returns that item, whatever its status."""
+    outcome = hackathon_outcome_get(outcome_id=outcome.pk)
+    existing = BacklogItem.objects.filter(hackathon_outcome=outcome).first()
+    if existing is not None:
+        return existing
+    problem = outcome.team.problem
+    theme = problem.theme if problem is not None else None
+    customer_problem = (
+        problem.statement if problem is not None else outcome.description
+    ) or outcome.title
+    try:
+        # The one-to-one column is unique: a promotion racing this one makes the insert fail,
+        # and the savepoint lets us return the winner's item instead of a duplicate.
+        with transaction.atomic():
+            item = BacklogItem.objects.create(
+                title=outcome.title[:200],
+                customer_problem=customer_problem,
+                desired_outcome=outcome.description if problem is not None else "",
+                status=BacklogItem.Status.IDEA,
+                metric_kind=BacklogItem.MetricKind.THEME_VOLUME if theme is not None else "",
+                hackathon_outcome=outcome,
+                owner=user,
+                created_by=user,
+            )
+    except IntegrityError:
+        return BacklogItem.objects.get(hackathon_outcome=outcome)
+    if theme is not None:
+        BacklogThemeLink.objects.create(
+            item=item, theme=theme, rationale=_outcome_rationale(outcome)
+        )
     return item

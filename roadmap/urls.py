@@ -9,4 +9,5 @@ urlpatterns = [
     path("items/<int:pk>/", views.backlog_detail, name="backlog-detail"),
     path("pain-points/", views.pain_points, name="pain"),
     path("pain-points/<int:pk>/promote/", views.promote_theme, name="promote-theme"),
+    path("hackathon-outcomes/<int:pk>/promote/", views.promote_outcome, name="promote-outcome"),
 ]

@@ -15,7 +15,8 @@ from roadmap.selectors import (
     backlog_item_open_for_theme,
     pain_points_with_backlog,
 )
-from roadmap.services import backlog_item_promote_from_theme
+from roadmap.services import backlog_item_promote_from_outcome, backlog_item_promote_from_theme
+from touchpoints.hackathons import hackathon_outcome_get
 
 
 @permission_required("roadmap.view_backlogitem", raise_exception=True)
@@ -77,4 +78,19 @@ def promote_theme(request: HttpRequest, pk: int) -> HttpResponse:
         messages.info(request, "This pain point is already on the backlog; here is its item.")
     else:
         messages.success(request, f"“{theme.label}” is on the backlog as an idea.")
+    return redirect("roadmap:backlog-detail", pk=item.pk)
+
+
+@permission_required("roadmap.add_backlogitem", raise_exception=True)
+@require_POST
+def promote_outcome(request: HttpRequest, pk: int) -> HttpResponse:
+    outcome = hackathon_outcome_get(outcome_id=pk)
+    if outcome is None:
+        raise Http404("No such hackathon outcome.")
+    already = getattr(outcome, "backlog_item", None) is not None
+    item = backlog_item_promote_from_outcome(outcome=outcome, user=request.user)
+    if already:
+        messages.info(request, "This outcome is already on the backlog; here is its item.")
+    else:
+        messages.success(request, f"“{outcome.title}” is on the backlog as an idea.")
     return redirect("roadmap:backlog-detail", pk=item.pk)

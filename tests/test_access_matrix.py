@@ -20,7 +20,9 @@ from insights.roles import Role
 from tests.conftest import user_with_role
 from tests.insights.factories import CustomerFactory, ImportJobFactory, ThemeFactory
 from tests.roadmap.factories import BacklogItemFactory
-from tests.touchpoints.factories import TouchpointFactory
+from tests.touchpoints.factories import TouchpointFactory, UserFactory
+from tests.touchpoints.test_hackathons import HackathonFactory, HackathonOutcomeFactory
+from touchpoints.notifications import engineer_settings_get
 
 ANON = "anonymous"
 ADMIN = Role.ADMIN.value
@@ -167,6 +169,46 @@ EXPECTED: dict[str, dict[str, tuple]] = {
         "GET":  (LOGIN, 200, 200, 200, 200, 403),
         "POST": (LOGIN, 405, 405, 405, 405, 403),
     },
+    # My touchpoint settings: an empty POST saves both emails as off; the rotation makes a new
+    # secret. The calendar feed needs no login: its secret token is the credential.
+    "touchpoints:settings": {
+        "GET":  (LOGIN, 200, 200, 200, 200, 403),
+        "POST": (LOGIN, 302, 302, 302, 302, 403),
+    },
+    "touchpoints:calendar-rotate": {
+        "GET":  (LOGIN, 405, 405, 405, 405, 403),
+        "POST": (LOGIN, 302, 302, 302, 302, 403),
+    },
+    "touchpoints:calendar-feed": {
+        "GET":  (200, 200, 200, 200, 200, 200),
+        "POST": (405, 405, 405, 405, 405, 405),
+    },
+    # Hackathons: everyone who reads touchpoints reads them; PMs plan them and their problems,
+    # engineers also form teams and write up outcomes. An empty add form goes back to the page.
+    "touchpoints:hackathon-list": {
+        "GET":  (LOGIN, 200, 200, 200, 200, 403),
+        "POST": (LOGIN, 405, 405, 405, 405, 403),
+    },
+    "touchpoints:hackathon-new": {
+        "GET":  (LOGIN, 200, 200, 403, 403, 403),
+        "POST": (LOGIN, 400, 400, 403, 403, 403),
+    },
+    "touchpoints:hackathon-detail": {
+        "GET":  (LOGIN, 200, 200, 200, 200, 403),
+        "POST": (LOGIN, 405, 405, 405, 405, 403),
+    },
+    "touchpoints:hackathon-problem-add": {
+        "GET":  (LOGIN, 405, 405, 403, 403, 403),
+        "POST": (LOGIN, 302, 302, 403, 403, 403),
+    },
+    "touchpoints:hackathon-team-add": {
+        "GET":  (LOGIN, 405, 405, 405, 403, 403),
+        "POST": (LOGIN, 302, 302, 302, 403, 403),
+    },
+    "touchpoints:hackathon-outcome-add": {
+        "GET":  (LOGIN, 405, 405, 405, 403, 403),
+        "POST": (LOGIN, 302, 302, 302, 403, 403),
+    },
     "roadmap:backlog-list": {
         "GET":  (LOGIN, 200, 200, 200, 200, 403),
         "POST": (LOGIN, 405, 405, 405, 405, 403),
@@ -180,6 +222,10 @@ EXPECTED: dict[str, dict[str, tuple]] = {
         "POST": (LOGIN, 405, 405, 405, 405, 403),
     },
     "roadmap:promote-theme": {  # the item's page, new or already there
+        "GET":  (LOGIN, 405, 405, 403, 403, 403),
+        "POST": (LOGIN, 302, 302, 403, 403, 403),
+    },
+    "roadmap:promote-outcome": {  # the item's page, new or already there
         "GET":  (LOGIN, 405, 405, 403, 403, 403),
         "POST": (LOGIN, 302, 302, 403, 403, 403),
     },
@@ -199,6 +245,10 @@ EXPECTED: dict[str, dict[str, tuple]] = {
     "api:usage": {
         "GET":  (API_DENIED, 405, 403, 403, 403, 403),
         "POST": (API_DENIED, 415, 403, 403, 403, 403),
+    },
+    "api-touchpoint-list": {
+        "GET":  (API_DENIED, 200, 200, 200, 200, 403),
+        "POST": (API_DENIED, 415, 415, 415, 403, 403),
     },
     "api-schema": {
         "GET":  (API_DENIED, 200, 200, 200, 200, 200),
@@ -231,6 +281,14 @@ URL_KWARGS: dict[str, Callable[[], dict]] = {
     "touchpoints:touchpoint-detail": lambda: {"pk": TouchpointFactory().pk},
     "touchpoints:touchpoint-edit": lambda: {"pk": TouchpointFactory().pk},
     "roadmap:backlog-detail": lambda: {"pk": BacklogItemFactory().pk},
+    **{
+        f"touchpoints:hackathon-{name}": lambda: {"pk": HackathonFactory().pk}
+        for name in ("detail", "problem-add", "team-add", "outcome-add")
+    },
+    "roadmap:promote-outcome": lambda: {"pk": HackathonOutcomeFactory().pk},
+    "touchpoints:calendar-feed": lambda: {
+        "token": engineer_settings_get(user=UserFactory(username="feed_owner")).calendar_token
+    },
 }
 
 # Admin patterns are regular expressions or take free-form ids; these stand in for them.

@@ -1,6 +1,15 @@
 from django.contrib import admin
 
-from touchpoints.models import Hackathon, Observation, Team, Touchpoint, TouchpointGoal
+from touchpoints.models import (
+    Hackathon,
+    HackathonOutcome,
+    HackathonProblem,
+    HackathonTeam,
+    Observation,
+    Team,
+    Touchpoint,
+    TouchpointGoal,
+)
 
 
 @admin.register(Team)
@@ -50,3 +59,28 @@ class HackathonAdmin(admin.ModelAdmin):
     list_filter = ("starts_on",)
     search_fields = ("name", "description")
     autocomplete_fields = ("customers",)
+
+
+@admin.register(HackathonProblem)
+class HackathonProblemAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "hackathon", "theme")
+    list_filter = ("hackathon",)
+    search_fields = ("statement", "hackathon__name", "theme__label")
+    raw_id_fields = ("hackathon", "theme")
+
+
+@admin.register(HackathonTeam)
+class HackathonTeamAdmin(admin.ModelAdmin):
+    list_display = ("name", "hackathon", "problem")
+    list_filter = ("hackathon",)
+    search_fields = ("name", "hackathon__name", "members__username")
+    filter_horizontal = ("members",)
+    raw_id_fields = ("hackathon", "problem")
+
+
+@admin.register(HackathonOutcome)
+class HackathonOutcomeAdmin(admin.ModelAdmin):
+    list_display = ("title", "team", "created_at")
+    list_filter = ("team__hackathon",)
+    search_fields = ("title", "description", "team__name", "team__hackathon__name")
+    raw_id_fields = ("team",)

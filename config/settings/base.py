@@ -173,6 +173,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "insights.tasks.analysis_nightly",
         "schedule": crontab(hour=2, minute=30),
     },
+    # Reminders to engineers behind their touchpoint goal and digests to team leads, weekly.
+    "touchpoint-reminders-weekly": {
+        "task": "touchpoints.tasks.touchpoint_reminders_send",
+        "schedule": crontab(hour=8, minute=0, day_of_week=1),
+    },
 }
 # A run still RUNNING this long after it started is taken as lost and failed by the reaper.
 BACKLIGHT_RUN_STALE_AFTER = timedelta(
@@ -286,6 +291,9 @@ BACKLIGHT_IMPORT_CHUNK_ROWS = env.int("BACKLIGHT_IMPORT_CHUNK_ROWS", default=5_0
 BACKLIGHT_IMPORT_STALE_AFTER = timedelta(
     seconds=env.int("BACKLIGHT_IMPORT_STALE_AFTER_SECONDS", default=120)
 )
+
+# Where people reach Backlight: the links in emails (touchpoint reminders, digests) start here.
+BACKLIGHT_SITE_URL = env.str("BACKLIGHT_SITE_URL", default="http://127.0.0.1:8000")
 
 # ---------------------------------------------------------------------------------------------
 # Insights engine (insights/services/analysis.py, insights/ml/)
