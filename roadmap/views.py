@@ -17,6 +17,7 @@ from roadmap.selectors import (
 )
 from roadmap.services import backlog_item_promote_from_outcome, backlog_item_promote_from_theme
 from touchpoints.hackathons import hackathon_outcome_get
+from touchpoints.selectors import touchpoints_for_themes
 
 
 @permission_required("roadmap.view_backlogitem", raise_exception=True)
@@ -43,6 +44,11 @@ def backlog_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "item": item,
             "show_evidence": request.user.has_perm("insights.view_feedback"),
             "show_original": user_can_view_original_text(request.user),
+            "touchpoints": touchpoints_for_themes(
+                theme_ids=[link.theme_id for link in item.theme_links.all()]
+            )
+            if request.user.has_perm("touchpoints.view_touchpoint")
+            else [],
         },
     )
 

@@ -20,8 +20,12 @@ from insights.roles import Role
 from tests.conftest import user_with_role
 from tests.insights.factories import CustomerFactory, ImportJobFactory, ThemeFactory
 from tests.roadmap.factories import BacklogItemFactory
-from tests.touchpoints.factories import TouchpointFactory, UserFactory
-from tests.touchpoints.test_hackathons import HackathonFactory, HackathonOutcomeFactory
+from tests.touchpoints.factories import (
+    HackathonFactory,
+    HackathonOutcomeFactory,
+    TouchpointFactory,
+    UserFactory,
+)
 from touchpoints.notifications import engineer_settings_get
 
 ANON = "anonymous"

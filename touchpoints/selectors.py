@@ -73,8 +73,12 @@ def touchpoint_get(*, touchpoint_id: int) -> Touchpoint | None:
             "customers",
             Prefetch(
                 "observations",
-                queryset=Observation.objects.select_related("feedback").order_by("id"),
+                queryset=Observation.objects.select_related("feedback__theme").order_by("id"),
             ),
+            # The backlog items each observation's pain point now supports. Read through the
+            # relation roadmap's link model declares on Theme, without importing roadmap (which
+            # stands above touchpoints in the house).
+            "observations__feedback__theme__backlog_links__item",
         )
         .first()
     )
@@ -116,4 +120,15 @@ def user_logs_own_touchpoints(user) -> bool:
     their pages start from "mine"; people who manage all touchpoints start from everyone's."""
     return user.has_perm("touchpoints.add_touchpoint") and not user.has_perm(
         "touchpoints.change_all_touchpoints"
+    )
+
+
+def touchpoints_for_themes(*, theme_ids, limit: int = 20) -> list[Touchpoint]:
+    """The touchpoints whose observations landed in these pain points, newest first: the
+    engineers who saw the problem first-hand."""
+    return list(
+        Touchpoint.objects.filter(observations__feedback__theme_id__in=list(theme_ids))
+        .distinct()
+        .prefetch_related("engineers")
+        .order_by("-occurred_on", "-pk")[:limit]
     )

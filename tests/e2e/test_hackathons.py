@@ -5,7 +5,7 @@ from playwright.sync_api import expect
 from insights.roles import Role
 from roadmap.models import BacklogItem
 from tests.conftest import user_with_role
-from tests.touchpoints.test_hackathons import HackathonFactory, HackathonProblemFactory
+from tests.touchpoints.factories import HackathonFactory, HackathonProblemFactory
 
 PASSWORD = "backlight-test-pass"
 

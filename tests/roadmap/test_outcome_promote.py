@@ -8,7 +8,7 @@ from roadmap.models import BacklogItem, BacklogThemeLink
 from roadmap.services import backlog_item_promote_from_outcome
 from tests.conftest import user_with_role
 from tests.insights.factories import ThemeFactory
-from tests.touchpoints.test_hackathons import (
+from tests.touchpoints.factories import (
     HackathonFactory,
     HackathonOutcomeFactory,
     HackathonProblemFactory,

@@ -3,7 +3,16 @@ import datetime as dt
 import factory
 from django.contrib.auth import get_user_model
 
-from touchpoints.models import Team, Touchpoint, TouchpointGoal, TouchpointKind
+from touchpoints.models import (
+    Hackathon,
+    HackathonOutcome,
+    HackathonProblem,
+    HackathonTeam,
+    Team,
+    Touchpoint,
+    TouchpointGoal,
+    TouchpointKind,
+)
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -49,3 +58,43 @@ class TouchpointGoalFactory(factory.django.DjangoModelFactory):
 
     year = 2026
     effective_from = dt.date(2026, 1, 1)
+
+
+class HackathonFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Hackathon
+
+    name = factory.Sequence(lambda n: f"Customer hackathon {n}")
+    starts_on = dt.date(2026, 3, 10)
+    ends_on = dt.date(2026, 3, 11)
+
+
+class HackathonProblemFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = HackathonProblem
+
+    hackathon = factory.SubFactory(HackathonFactory)
+    statement = "Finance teams cannot export a year of invoices in one go."
+
+
+class HackathonTeamFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = HackathonTeam
+        skip_postgeneration_save = True
+
+    hackathon = factory.SubFactory(HackathonFactory)
+    name = factory.Sequence(lambda n: f"Team {n}")
+
+    @factory.post_generation
+    def members(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.members.set(extracted)
+
+
+class HackathonOutcomeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = HackathonOutcome
+
+    team = factory.SubFactory(HackathonTeamFactory)
+    title = factory.Sequence(lambda n: f"Streaming export prototype {n}")
+    description = "Exports stream row by row instead of building the file in memory."

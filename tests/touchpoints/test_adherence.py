@@ -293,3 +293,29 @@ def test_csv_export_neutralises_a_formula_in_a_username(client, role_pm):
     assert rows[0] == ["username", "team", "count", "target", "kinds_done", "status", "missing"]
     assert rows[1][0] == "'=HYPERLINK(x)"
     assert rows[1][2:6] == ["1", "1", "customer_call", "done"]
+
+
+@pytest.mark.django_db
+def test_the_engineer_s_home_shows_their_status_and_what_is_missing(client):
+    # Given this year's organisation goal and an engineer with one call so far
+    today = dt.date.today()  # noqa: DTZ011 -- the home page evaluates as of today
+    TouchpointGoalFactory(
+        year=today.year,
+        effective_from=dt.date(today.year, 1, 1),
+        target_count=4,
+        min_distinct_kinds=2,
+    )
+    engineer = _engineer("kim")
+    _touchpoints(engineer, dt.date(today.year, 1, 1))
+
+    # When they open their home page
+    client.force_login(engineer)
+    content = client.get(reverse("home")).content.decode()
+
+    # Then it shows the status the adherence page computes, and what is still to do
+    report = adherence_report(year=today.year, as_of=today)
+    row = _row(report, "kim")
+    assert f"<strong>{row.status_label}</strong>" in content
+    assert row.missing
+    for missing in row.missing:
+        assert missing in content

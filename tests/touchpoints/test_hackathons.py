@@ -2,7 +2,6 @@
 
 import datetime as dt
 
-import factory
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
@@ -12,7 +11,13 @@ from insights.roles import Role
 from tests.conftest import user_with_role
 from tests.insights.factories import CustomerFactory, ThemeFactory
 from tests.roadmap.factories import BacklogItemFactory
-from tests.touchpoints.factories import UserFactory
+from tests.touchpoints.factories import (
+    HackathonFactory,
+    HackathonOutcomeFactory,
+    HackathonProblemFactory,
+    HackathonTeamFactory,
+    UserFactory,
+)
 from touchpoints.hackathons import (
     hackathon_create,
     hackathon_get,
@@ -25,46 +30,6 @@ from touchpoints.hackathons import (
 from touchpoints.models import Hackathon, HackathonOutcome, HackathonProblem, HackathonTeam
 
 pytestmark = pytest.mark.django_db
-
-
-class HackathonFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = Hackathon
-
-    name = factory.Sequence(lambda n: f"Customer hackathon {n}")
-    starts_on = dt.date(2026, 3, 10)
-    ends_on = dt.date(2026, 3, 11)
-
-
-class HackathonProblemFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = HackathonProblem
-
-    hackathon = factory.SubFactory(HackathonFactory)
-    statement = "Finance teams cannot export a year of invoices in one go."
-
-
-class HackathonTeamFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = HackathonTeam
-        skip_postgeneration_save = True
-
-    hackathon = factory.SubFactory(HackathonFactory)
-    name = factory.Sequence(lambda n: f"Team {n}")
-
-    @factory.post_generation
-    def members(self, create, extracted, **kwargs):
-        if create and extracted:
-            self.members.set(extracted)
-
-
-class HackathonOutcomeFactory(factory.django.DjangoModelFactory):
-    class Meta:
-        model = HackathonOutcome
-
-    team = factory.SubFactory(HackathonTeamFactory)
-    title = factory.Sequence(lambda n: f"Streaming export prototype {n}")
-    description = "Exports stream row by row instead of building the file in memory."
 
 
 # ------------------------------------------------------------------------------------------------

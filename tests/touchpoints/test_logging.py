@@ -391,3 +391,52 @@ def test_customer_search_without_a_query_returns_nothing(client, engineer):
     client.force_login(engineer)
 
     assert client.get(reverse("touchpoints:customer-search")).json() == {"results": []}
+
+
+def test_the_touchpoint_page_shows_the_backlog_items_its_pain_points_support(client, engineer):
+    # Given a logged touchpoint whose first observation sits in a pain point that a backlog item
+    # addresses
+    from roadmap.models import BacklogThemeLink
+    from tests.insights.factories import ThemeFactory
+    from tests.roadmap.factories import BacklogItemFactory
+
+    touchpoint = _log(engineer=engineer)
+    theme = ThemeFactory(label="Exports time out")
+    item = BacklogItemFactory(title="Stream exports")
+    BacklogThemeLink.objects.create(item=item, theme=theme)
+    Feedback.objects.filter(pk=touchpoint.observations.order_by("id")[0].feedback_id).update(
+        theme=theme
+    )
+
+    # When the engineer opens it
+    client.force_login(engineer)
+    content = client.get(
+        reverse("touchpoints:touchpoint-detail", args=[touchpoint.pk])
+    ).content.decode()
+
+    # Then the observation names its pain point and the backlog item it supports
+    assert reverse("insights:theme-detail", args=[theme.pk]) in content
+    assert reverse("roadmap:backlog-detail", args=[item.pk]) in content
+    assert "Stream exports" in content
+
+
+def test_the_backlog_item_page_lists_the_touchpoints_that_surfaced_its_pain(client, engineer):
+    from roadmap.models import BacklogThemeLink
+    from tests.insights.factories import ThemeFactory
+    from tests.roadmap.factories import BacklogItemFactory
+
+    touchpoint = _log(engineer=engineer)
+    theme = ThemeFactory()
+    item = BacklogItemFactory(title="Stream exports")
+    BacklogThemeLink.objects.create(item=item, theme=theme)
+    Feedback.objects.filter(pk=touchpoint.observations.order_by("id")[0].feedback_id).update(
+        theme=theme
+    )
+    elsewhere = _log(engineer=engineer)  # its observations are in no pain point
+
+    client.force_login(user_with_role(Role.PRODUCT_MANAGER, username="pm_seen"))
+    content = client.get(reverse("roadmap:backlog-detail", args=[item.pk])).content.decode()
+
+    assert "Seen in touchpoints" in content
+    assert reverse("touchpoints:touchpoint-detail", args=[touchpoint.pk]) in content
+    assert reverse("touchpoints:touchpoint-detail", args=[elsewhere.pk]) not in content
