@@ -74,7 +74,7 @@ def home(request: HttpRequest) -> HttpResponse:
         context["my_touchpoints"] = list(touchpoint_list(engineer=user, year=today.year)[:5])
         context["progress"] = touchpoint_progress(engineer=user, on=today)
         # The status and what is still missing, as the adherence page and the CLI compute them.
-        report = adherence_report(year=today.year, as_of=today)
+        report = adherence_report(year=today.year, as_of=today, engineer_ids=[user.pk])
         context["adherence"] = next(
             (row for row in report.engineers if row.engineer_id == user.pk), None
         )

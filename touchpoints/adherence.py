@@ -324,17 +324,19 @@ def adherence_default_as_of(*, year: int, today: dt.date | None = None) -> dt.da
     return min(max(today, dt.date(year, 1, 1)), dt.date(year, 12, 31))
 
 
-def adherence_report(*, year: int, as_of: dt.date | None = None) -> AdherenceReport:
+def adherence_report(
+    *, year: int, as_of: dt.date | None = None, engineer_ids: Sequence[int] | None = None
+) -> AdherenceReport:
     """Adherence of every active engineer (Engineer role) for `year` as of `as_of` (default:
-    `adherence_default_as_of`). Five queries whatever the number of engineers."""
+    `adherence_default_as_of`), or only of `engineer_ids` (an engineer's home needs one row, not
+    the whole organisation's touchpoints). Five queries whatever the number of engineers."""
     as_of = as_of or adherence_default_as_of(year=year)
     start = dt.date(year, 1, 1)
     user_model = get_user_model()
-    engineer_rows = list(
-        user_model.objects.filter(groups__name=Role.ENGINEER, is_active=True)
-        .distinct()
-        .values_list("id", user_model.USERNAME_FIELD)
-    )
+    engineers_found = user_model.objects.filter(groups__name=Role.ENGINEER, is_active=True)
+    if engineer_ids is not None:
+        engineers_found = engineers_found.filter(pk__in=list(engineer_ids))
+    engineer_rows = list(engineers_found.distinct().values_list("id", user_model.USERNAME_FIELD))
     engineer_ids = [engineer_id for engineer_id, _ in engineer_rows]
     memberships: dict[int, list[int]] = defaultdict(list)
     team_names: dict[int, str] = {}

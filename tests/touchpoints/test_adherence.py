@@ -319,3 +319,17 @@ def test_the_engineer_s_home_shows_their_status_and_what_is_missing(client):
     assert row.missing
     for missing in row.missing:
         assert missing in content
+
+
+@pytest.mark.django_db
+def test_a_report_for_some_engineers_has_only_their_rows_and_the_same_figures():
+    TouchpointGoalFactory(year=2026, effective_from=dt.date(2026, 1, 1), target_count=2)
+    ana, ben = _engineer("ana"), _engineer("ben")
+    _touchpoints(ana, dt.date(2026, 2, 1), dt.date(2026, 3, 1))
+    _touchpoints(ben, dt.date(2026, 2, 1))
+
+    whole = adherence_report(year=2026, as_of=dt.date(2026, 6, 1))
+    only_ana = adherence_report(year=2026, as_of=dt.date(2026, 6, 1), engineer_ids=[ana.pk])
+
+    assert [row.username for row in only_ana.engineers] == ["ana"]
+    assert only_ana.engineers[0] == _row(whole, "ana")
