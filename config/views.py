@@ -23,7 +23,7 @@ from insights.selectors import (
 from metrics.selectors import scores_between
 from roadmap.selectors import backlog_counts_by_status
 from touchpoints.adherence import adherence_report
-from touchpoints.selectors import touchpoint_list, touchpoint_progress, user_logs_own_touchpoints
+from touchpoints.selectors import touchpoint_list, user_logs_own_touchpoints
 
 logger = logging.getLogger(__name__)
 
@@ -72,8 +72,8 @@ def home(request: HttpRequest) -> HttpResponse:
 
     if user_logs_own_touchpoints(user) and user.has_perm("touchpoints.view_touchpoint"):
         context["my_touchpoints"] = list(touchpoint_list(engineer=user, year=today.year)[:5])
-        context["progress"] = touchpoint_progress(engineer=user, on=today)
-        # The status and what is still missing, as the adherence page and the CLI compute them.
+        # Progress, status and what is still missing, as the adherence page and the CLI compute
+        # them.
         report = adherence_report(year=today.year, as_of=today, engineer_ids=[user.pk])
         context["adherence"] = next(
             (row for row in report.engineers if row.engineer_id == user.pk), None

@@ -28,6 +28,7 @@ from insights.models import Contact, Customer, Feedback, Segment, UsageSnapshot
 from insights.roles import Role
 from roadmap.demo import demo_organisation_seed
 from roadmap.models import BacklogItem
+from touchpoints.adherence import adherence_report
 from touchpoints.models import (
     Observation,
     PartnerTeam,
@@ -319,6 +320,17 @@ def test_touchpoints_cover_every_kind_and_tell_this_years_story(small_org):
     assert sum(not tps for tps in counts.values()) == 2
     assert sum(0 < len(tps) and not done(tps) for tps in counts.values()) >= 15
     assert counts["engineer"]
+    # And the adherence report, as the pages and the command compute it, tells the same story:
+    # some done already, everyone else on track this early; by the year's end the rest behind
+    now = Counter(row.status for row in adherence_report(year=TODAY.year, as_of=TODAY).engineers)
+    assert now["done"] >= 4
+    assert now["done"] + now["on_track"] == len(counts)
+    year_end = dt.date(TODAY.year, 12, 31)
+    later = Counter(
+        row.status for row in adherence_report(year=TODAY.year, as_of=year_end).engineers
+    )
+    assert later["done"] == now["done"]
+    assert later["behind"] == len(counts) - now["done"]
 
 
 def test_the_backlog_has_an_item_in_every_column(small_org):

@@ -243,7 +243,7 @@ def test_home_for_a_user_without_a_role(client):
 @pytest.mark.parametrize(
     ("role", "queries"),
     [
-        (Role.ENGINEER, 21),  # + the adherence status: 5 queries, whatever the data
+        (Role.ENGINEER, 19),  # + progress, status and what is missing: 5 queries
         (Role.PRODUCT_MANAGER, 14),
         (Role.EXECUTIVE, 12),
         (Role.ADMIN, 17),

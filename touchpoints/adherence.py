@@ -8,7 +8,7 @@ Definitions, as of an evaluation date `as_of` inside the year:
 * **Policy in force.** The goal that applies to an engineer is the most specific scope (engineer
   override > one of their teams' overrides > organisation default) with `effective_from <= as_of`
   among that year's goals; within a scope the latest `effective_from` wins, then the higher target
-  (as `touchpoints.selectors.touchpoint_goal_for_engineer`). "Policy changes apply from their
+  (the one rule, used by every page, export and command). "Policy changes apply from their
   date" means: before its `effective_from` a policy is not in force at all; from that date on it is
   the whole goal for the year, and the engineer is measured against it with every touchpoint of the
   year up to `as_of` counting (the count is never split by policy period). A scope with no policy in
@@ -108,6 +108,17 @@ class EngineerAdherence:
     @property
     def status_label(self) -> str:
         return STATUS_LABELS[self.status]
+
+    @property
+    def percent(self) -> int | None:
+        """The count towards the target, in percent (capped at 100), for a progress bar."""
+        if not self.goal or not self.goal.target_count:
+            return None
+        return min(round(self.count / self.goal.target_count * 100), 100)
+
+    @property
+    def is_done(self) -> bool:
+        return self.status == DONE
 
     @property
     def team(self) -> str:

@@ -134,68 +134,58 @@ def hackathon_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
-@permission_required("touchpoints.add_hackathonproblem", raise_exception=True)
-@require_POST
-def hackathon_problem_add(request: HttpRequest, pk: int) -> HttpResponse:
+def _hackathon_edit(request: HttpRequest, pk: int, form_class, apply) -> HttpResponse:
+    """Validate the form, call the service through `apply(hackathon, data)` (which returns the
+    message to show) and go back to the hackathon page, with the errors as messages."""
     hackathon = _hackathon_or_404(pk)
-    form = ProblemForm(request.POST)
+    form = form_class(request.POST)
     if not form.is_valid():
         _errors(request, form)
     else:
         try:
-            hackathons.hackathon_problem_add(hackathon=hackathon, **form.cleaned_data)
+            message = apply(hackathon, form.cleaned_data)
         except ValidationError as error:
             _errors(request, error)
         else:
-            messages.success(request, "Problem statement added.")
+            messages.success(request, message)
     return redirect("touchpoints:hackathon-detail", pk=hackathon.pk)
+
+
+@permission_required("touchpoints.add_hackathonproblem", raise_exception=True)
+@require_POST
+def hackathon_problem_add(request: HttpRequest, pk: int) -> HttpResponse:
+    def apply(hackathon, data):
+        hackathons.hackathon_problem_add(hackathon=hackathon, **data)
+        return "Problem statement added."
+
+    return _hackathon_edit(request, pk, ProblemForm, apply)
 
 
 @permission_required("touchpoints.add_hackathonteam", raise_exception=True)
 @require_POST
 def hackathon_team_add(request: HttpRequest, pk: int) -> HttpResponse:
-    hackathon = _hackathon_or_404(pk)
-    form = TeamForm(request.POST)
-    if not form.is_valid():
-        _errors(request, form)
-        return redirect("touchpoints:hackathon-detail", pk=hackathon.pk)
-    problem = None
-    if form.cleaned_data["problem"]:
-        problem = hackathons.hackathon_problem_get(problem_id=form.cleaned_data["problem"])
-    try:
+    def apply(hackathon, data):
+        problem = None
+        if data["problem"]:
+            problem = hackathons.hackathon_problem_get(problem_id=data["problem"])
         team = hackathons.hackathon_team_add(
-            hackathon=hackathon,
-            name=form.cleaned_data["name"],
-            members=list(form.cleaned_data["members"]),
-            problem=problem,
+            hackathon=hackathon, name=data["name"], members=list(data["members"]), problem=problem
         )
-    except ValidationError as error:
-        _errors(request, error)
-    else:
-        messages.success(request, f"Team “{team.name}” added.")
-    return redirect("touchpoints:hackathon-detail", pk=hackathon.pk)
+        return f"Team “{team.name}” added."
+
+    return _hackathon_edit(request, pk, TeamForm, apply)
 
 
 @permission_required("touchpoints.add_hackathonoutcome", raise_exception=True)
 @require_POST
 def hackathon_outcome_add(request: HttpRequest, pk: int) -> HttpResponse:
-    hackathon = _hackathon_or_404(pk)
-    form = OutcomeForm(request.POST)
-    if not form.is_valid():
-        _errors(request, form)
-        return redirect("touchpoints:hackathon-detail", pk=hackathon.pk)
-    team = hackathons.hackathon_team_get(hackathon=hackathon, team_id=form.cleaned_data["team"])
-    if team is None:
-        messages.error(request, "Pick one of this hackathon’s teams for the outcome.")
-        return redirect("touchpoints:hackathon-detail", pk=hackathon.pk)
-    try:
+    def apply(hackathon, data):
+        team = hackathons.hackathon_team_get(hackathon=hackathon, team_id=data["team"])
+        if team is None:
+            raise ValidationError("Pick one of this hackathon’s teams for the outcome.")
         hackathons.hackathon_outcome_add(
-            team=team,
-            title=form.cleaned_data["title"],
-            description=form.cleaned_data["description"],
+            team=team, title=data["title"], description=data["description"]
         )
-    except ValidationError as error:
-        _errors(request, error)
-    else:
-        messages.success(request, f"Outcome added to team “{team.name}”.")
-    return redirect("touchpoints:hackathon-detail", pk=hackathon.pk)
+        return f"Outcome added to team “{team.name}”."
+
+    return _hackathon_edit(request, pk, OutcomeForm, apply)

@@ -1,47 +1,11 @@
-"""Reading touchpoints and the goals they count towards."""
+"""Reading touchpoints: lists, one touchpoint with its trail, and which touchpoints saw a pain
+point. Goals and adherence are computed in `touchpoints.adherence`."""
 
 import datetime as dt
-from dataclasses import dataclass
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 
-from touchpoints.models import Observation, Touchpoint, TouchpointGoal
-
-# A narrower scope overrides a wider one.
-GOAL_SCOPE_PRIORITY = {
-    TouchpointGoal.Scope.ENGINEER: 0,
-    TouchpointGoal.Scope.TEAM: 1,
-    TouchpointGoal.Scope.ORGANISATION: 2,
-}
-
-
-@dataclass(frozen=True)
-class TouchpointProgress:
-    """How far one engineer is with this year's goal. `goal` is None when no goal applies."""
-
-    year: int
-    done: int
-    distinct_kinds: int
-    goal: TouchpointGoal | None
-
-    @property
-    def target(self) -> int | None:
-        return self.goal.target_count if self.goal else None
-
-    @property
-    def percent(self) -> int | None:
-        if not self.goal or not self.goal.target_count:
-            return None
-        return min(round(self.done / self.goal.target_count * 100), 100)
-
-    @property
-    def met(self) -> bool:
-        if self.goal is None:
-            return False
-        return (
-            self.done >= self.goal.target_count
-            and self.distinct_kinds >= self.goal.min_distinct_kinds
-        )
+from touchpoints.models import Observation, Touchpoint
 
 
 def _year_range(year: int) -> tuple[dt.date, dt.date]:
@@ -81,37 +45,6 @@ def touchpoint_get(*, touchpoint_id: int) -> Touchpoint | None:
             "observations__feedback__theme__backlog_links__item",
         )
         .first()
-    )
-
-
-def touchpoint_goal_for_engineer(*, engineer, on: dt.date) -> TouchpointGoal | None:
-    """The goal that applies to `engineer` on the day `on`: their own override, else one of their
-    teams', else the organisation's — in each scope the latest with effective_from ≤ on."""
-    candidates = TouchpointGoal.objects.filter(year=on.year, effective_from__lte=on).filter(
-        Q(scope=TouchpointGoal.Scope.ENGINEER, engineer=engineer)
-        | Q(scope=TouchpointGoal.Scope.TEAM, team__members=engineer)
-        | Q(scope=TouchpointGoal.Scope.ORGANISATION)
-    )
-    ranked = sorted(
-        candidates.distinct(),
-        key=lambda goal: (
-            GOAL_SCOPE_PRIORITY[goal.scope],
-            -goal.effective_from.toordinal(),
-            -goal.target_count,
-        ),
-    )
-    return ranked[0] if ranked else None
-
-
-def touchpoint_progress(*, engineer, on: dt.date) -> TouchpointProgress:
-    counts = Touchpoint.objects.filter(
-        engineers=engineer, occurred_on__range=_year_range(on.year)
-    ).aggregate(done=Count("id", distinct=True), kinds=Count("kind", distinct=True))
-    return TouchpointProgress(
-        year=on.year,
-        done=counts["done"],
-        distinct_kinds=counts["kinds"],
-        goal=touchpoint_goal_for_engineer(engineer=engineer, on=on),
     )
 
 

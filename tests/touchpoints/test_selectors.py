@@ -6,16 +6,10 @@ from tests.insights.factories import CustomerFactory
 from tests.touchpoints.factories import (
     TeamFactory,
     TouchpointFactory,
-    TouchpointGoalFactory,
     UserFactory,
 )
-from touchpoints.models import Observation, TouchpointGoal, TouchpointKind
-from touchpoints.selectors import (
-    touchpoint_get,
-    touchpoint_goal_for_engineer,
-    touchpoint_list,
-    touchpoint_progress,
-)
+from touchpoints.models import Observation, TouchpointGoal
+from touchpoints.selectors import touchpoint_get, touchpoint_list
 
 pytestmark = pytest.mark.django_db
 
@@ -33,85 +27,6 @@ def team(engineer):
     team = TeamFactory()
     team.members.add(engineer)
     return team
-
-
-def test_organisation_goal_applies_when_nothing_narrower_exists(engineer):
-    org = TouchpointGoalFactory(scope=Scope.ORGANISATION, target_count=4)
-
-    assert touchpoint_goal_for_engineer(engineer=engineer, on=TODAY) == org
-
-
-def test_team_goal_overrides_organisation(engineer, team):
-    TouchpointGoalFactory(scope=Scope.ORGANISATION, target_count=4)
-    team_goal = TouchpointGoalFactory(scope=Scope.TEAM, team=team, target_count=6)
-
-    assert touchpoint_goal_for_engineer(engineer=engineer, on=TODAY) == team_goal
-
-
-def test_engineer_override_beats_team_and_organisation(engineer, team):
-    TouchpointGoalFactory(scope=Scope.ORGANISATION)
-    TouchpointGoalFactory(scope=Scope.TEAM, team=team)
-    own = TouchpointGoalFactory(scope=Scope.ENGINEER, engineer=engineer, target_count=2)
-
-    assert touchpoint_goal_for_engineer(engineer=engineer, on=TODAY) == own
-
-
-def test_another_teams_goal_does_not_apply(engineer):
-    org = TouchpointGoalFactory(scope=Scope.ORGANISATION)
-    TouchpointGoalFactory(scope=Scope.TEAM, team=TeamFactory())
-
-    assert touchpoint_goal_for_engineer(engineer=engineer, on=TODAY) == org
-
-
-def test_latest_policy_in_effect_wins_and_future_ones_wait(engineer):
-    TouchpointGoalFactory(effective_from=dt.date(2026, 1, 1), target_count=4)
-    current = TouchpointGoalFactory(effective_from=dt.date(2026, 5, 1), target_count=5)
-    TouchpointGoalFactory(effective_from=dt.date(2026, 9, 1), target_count=8)
-
-    assert touchpoint_goal_for_engineer(engineer=engineer, on=TODAY) == current
-
-
-def test_goals_of_other_years_do_not_apply(engineer):
-    TouchpointGoalFactory(year=2025, effective_from=dt.date(2025, 1, 1))
-
-    assert touchpoint_goal_for_engineer(engineer=engineer, on=TODAY) is None
-
-
-def test_progress_counts_this_years_touchpoints_and_kinds(engineer):
-    TouchpointGoalFactory(target_count=3, min_distinct_kinds=2)
-    TouchpointFactory(logged_by=engineer, occurred_on=dt.date(2026, 2, 1))
-    TouchpointFactory(
-        logged_by=engineer, occurred_on=dt.date(2026, 3, 1), kind=TouchpointKind.CUSTOMER_CALL
-    )
-    TouchpointFactory(logged_by=engineer, occurred_on=dt.date(2025, 12, 31))
-    TouchpointFactory(occurred_on=dt.date(2026, 4, 1))  # someone else's
-
-    progress = touchpoint_progress(engineer=engineer, on=TODAY)
-
-    assert (progress.done, progress.distinct_kinds, progress.target) == (2, 2, 3)
-    assert progress.percent == 67
-    assert not progress.met
-
-
-def test_progress_is_met_with_enough_touchpoints_of_enough_kinds(engineer):
-    TouchpointGoalFactory(target_count=2, min_distinct_kinds=2)
-    TouchpointFactory(logged_by=engineer, occurred_on=dt.date(2026, 2, 1))
-    TouchpointFactory(
-        logged_by=engineer, occurred_on=dt.date(2026, 3, 1), kind=TouchpointKind.SITE_VISIT
-    )
-
-    progress = touchpoint_progress(engineer=engineer, on=TODAY)
-
-    assert progress.met
-    assert progress.percent == 100
-
-
-def test_progress_without_a_goal(engineer):
-    progress = touchpoint_progress(engineer=engineer, on=TODAY)
-
-    assert progress.goal is None
-    assert progress.percent is None
-    assert not progress.met
 
 
 def test_touchpoint_list_keeps_an_engineers_own(engineer):
