@@ -182,6 +182,8 @@ IMPORT_FORMAT_LABELS: dict[str, str] = {
     "intercom": "Intercom",
     "tickets": "Support tickets",
     "usage": "Usage analytics",
+    "touchpoints": "Touchpoints",
+    "outlook_calendar": "Outlook calendar",
     "generic": "Generic table",
 }
 # What each column role means, for the mapping selects.
@@ -208,6 +210,26 @@ IMPORT_ROLE_LABELS: dict[str, str] = {
     ColumnRole.FEATURE: "Feature adoption count",
     ColumnRole.TASK_ATTEMPTS: "Task attempts",
     ColumnRole.TASK_SUCCESSES: "Task successes",
+    ColumnRole.ENGINEER: "Engineer (username, email or name)",
+    ColumnRole.ATTENDEES: "Attendees",
+    ColumnRole.TOUCHPOINT_KIND: "Touchpoint kind",
+    ColumnRole.START_TIME: "Start time",
+    ColumnRole.END_AT: "End",
+    ColumnRole.END_TIME: "End time",
+    ColumnRole.DURATION: "Duration",
+    ColumnRole.PARTNER_TEAM: "Partner team",
+    ColumnRole.OBSERVATIONS: "Observations (one per line)",
+    ColumnRole.FOLLOW_UPS: "Follow-ups",
+}
+# Where a role reads differently in one kind of import.
+IMPORT_ROLE_LABELS_BY_KIND: dict[str, dict[str, str]] = {
+    "touchpoints": {
+        ColumnRole.RESPONSE_ID: "Event ID",
+        ColumnRole.SUBMITTED_AT: "Date (or start)",
+        ColumnRole.CUSTOMER_ID: "Accounts (ids or names)",
+        ColumnRole.EMAIL: "Customer emails",
+        ColumnRole.SUBJECT: "Subject (summary)",
+    },
 }
 IMPORT_ACCEPT = ".csv,.tsv,.txt,.xlsx"
 AUTO_FORMAT = "auto"
@@ -259,11 +281,14 @@ class ImportMappingForm(forms.Form):
         ),
     )
 
-    def __init__(self, *args, columns, roles, mapping: dict[str, str], samples=None, **kwargs):
+    def __init__(
+        self, *args, columns, roles, mapping: dict[str, str], samples=None, kind: str = "", **kwargs
+    ):
         super().__init__(*args, **kwargs)
         self.columns = list(columns)
         samples = samples or {}
-        choices = [_role_choice(role) for role in roles]
+        labels = IMPORT_ROLE_LABELS | IMPORT_ROLE_LABELS_BY_KIND.get(kind, {})
+        choices = [_role_choice(role, labels) for role in roles]
         column_fields = {}
         for column in self.columns:
             column_fields[self.field_name(column)] = forms.ChoiceField(
@@ -291,6 +316,6 @@ class ImportMappingForm(forms.Form):
         return {column.key: self.cleaned_data[self.field_name(column)] for column in self.columns}
 
 
-def _role_choice(role: ColumnRole) -> tuple[str, str]:
+def _role_choice(role: ColumnRole, labels: dict[str, str]) -> tuple[str, str]:
     value = str(role)
-    return value, IMPORT_ROLE_LABELS.get(value, value.replace("_", " ").capitalize())
+    return value, labels.get(value, value.replace("_", " ").capitalize())

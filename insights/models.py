@@ -137,6 +137,7 @@ class ImportJob(TimeStamped):
         SURVEY = "survey", "Survey export"
         SUPPORT_TICKETS = "support_tickets", "Support tickets"
         USAGE = "usage", "Usage analytics"
+        TOUCHPOINTS = "touchpoints", "Touchpoints"
 
     file = models.FileField(upload_to="imports/%Y/%m/", blank=True)
     original_name = models.CharField(max_length=255)

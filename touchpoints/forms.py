@@ -1,47 +1,32 @@
 """The touchpoint form: parses the typed-in customers and observation lines into clean values."""
 
-import re
-
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 from django.utils import timezone
 
+from insights.formats.touchpoint_values import (
+    MAX_DURATION_MINUTES,
+    MAX_OBSERVATION_LENGTH,
+    MAX_OBSERVATIONS,
+    observation_lines,
+)
 from insights.models import Customer
-from touchpoints.models import Observation, PartnerTeam, TouchpointKind
+from touchpoints.models import PartnerTeam, TouchpointKind
 
 DURATION_CHOICES = (30, 60, 90, 120)
-MAX_DURATION_MINUTES = 24 * 60
 MAX_CUSTOMERS = 10
-MAX_OBSERVATIONS = 50
-MAX_OBSERVATION_LENGTH = 2000
 CUSTOMER_INPUTS = 3
-
-_SEVERITY_PREFIX = re.compile(r"^(high|medium|med|low)\s*[:\-–]\s*(.*)$", re.IGNORECASE)
-_BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
-_SEVERITY_ALIASES = {"med": Observation.Severity.MEDIUM}
 
 
 def observations_parse(text: str) -> list[tuple[str, str]]:
     """One observation per non-empty line, as (text, severity). A line may start with a
-    severity — "high: …", "medium: …" or "low: …" — otherwise its severity is left blank."""
-    parsed = []
-    for raw in text.splitlines():
-        line = _BULLET.sub("", raw).strip()
-        if not line:
-            continue
-        severity = ""
-        match = _SEVERITY_PREFIX.match(line)
-        if match:
-            word = match.group(1).lower()
-            severity = _SEVERITY_ALIASES.get(word, word)
-            line = match.group(2).strip()
-            if not line:
-                raise forms.ValidationError(
-                    f"“{raw.strip()}” has a severity but no observation after it."
-                )
-        parsed.append((line, str(severity)))
-    return parsed
+    severity — "high: …", "[medium] …", "(low) …" — otherwise its severity is left blank. The
+    same reading as a touchpoint import's (`insights.formats.touchpoint_values`)."""
+    try:
+        return observation_lines(text)
+    except ValueError as error:
+        raise forms.ValidationError(str(error)) from error
 
 
 class MultipleTextInput(forms.TextInput):

@@ -81,11 +81,24 @@ class Touchpoint(TimeStamped):
     )
     summary = models.TextField(blank=True)
     follow_ups = models.TextField(blank=True)
+    import_key = models.CharField(
+        max_length=64,
+        blank=True,
+        editable=False,
+        help_text="For a touchpoint imported from a file: what makes a second import skip it.",
+    )
 
     class Meta:
         ordering = ["-occurred_on", "-id"]
         permissions = [("change_all_touchpoints", "Can edit every engineer's touchpoints")]
         indexes = [models.Index(fields=["occurred_on"]), models.Index(fields=["kind"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["import_key"],
+                condition=~Q(import_key=""),
+                name="touchpoint_import_key_unique",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} on {self.occurred_on}"

@@ -40,9 +40,15 @@ def touchpoint_log(
     observations: list[tuple[str, str]],
     summary: str = "",
     follow_ups: str = "",
+    import_key: str = "",
+    import_job_id: int | None = None,
 ) -> Touchpoint:
     """Log a touchpoint: the logger is always one of its engineers; each observation (text,
-    severity) is stored with its feedback."""
+    severity) is stored with its feedback.
+
+    An import (`touchpoints.imports`) logs through here too, with the key that makes a second
+    import of the same row skip it (IntegrityError when a touchpoint holds that key already) and
+    its job, which the observations' feedback names."""
     touchpoint = Touchpoint.objects.create(
         kind=kind,
         occurred_on=occurred_on,
@@ -51,6 +57,7 @@ def touchpoint_log(
         logged_by=logged_by,
         summary=summary,
         follow_ups=follow_ups,
+        import_key=import_key,
     )
     touchpoint.engineers.set({logged_by, *co_attendees})
     touchpoint.customers.set(customers)
@@ -59,6 +66,7 @@ def touchpoint_log(
         observations=observations,
         first_customer=customers[0] if customers else None,
         engineer=logged_by,
+        import_job_id=import_job_id,
     )
     return touchpoint
 
@@ -109,7 +117,12 @@ def touchpoint_update(
 
 
 def _observations_create(
-    *, touchpoint: Touchpoint, observations: list[tuple[str, str]], first_customer, engineer
+    *,
+    touchpoint: Touchpoint,
+    observations: list[tuple[str, str]],
+    first_customer,
+    engineer,
+    import_job_id: int | None = None,
 ) -> None:
     if not observations:
         return
@@ -130,7 +143,8 @@ def _observations_create(
                 touchpoint_id=touchpoint.pk,
             )
             for text, severity in observations
-        ]
+        ],
+        import_job_id=import_job_id,
     )
     for observation, feedback_id in zip(created, feedback_ids, strict=True):
         observation.feedback_id = feedback_id

@@ -26,6 +26,11 @@ from insights.formats.surveys import (
     _read_surveymonkey,
     _read_typeform,
 )
+from insights.formats.touchpoints import (
+    _read_outlook_calendar,
+    _read_touchpoints,
+    _read_touchpoints_any,
+)
 
 _HEAD_LIMIT = 50  # detection reads the header and a few samples; more rows add cost, not signal
 
@@ -37,6 +42,8 @@ _AUTO_ORDER = (
     _read_surveymonkey,
     _read_typeform,
     _read_google_forms,
+    _read_outlook_calendar,  # before the helpdesks: it has a Subject and a Description too
+    _read_touchpoints,
     _read_intercom,
     _read_zendesk,
     _read_usage,
@@ -52,6 +59,8 @@ _READERS: dict[str, Callable[..., _Reading | None]] = {
     "intercom": _read_intercom,
     "tickets": _read_tickets,
     "usage": _read_usage,
+    "touchpoints": _read_touchpoints_any,
+    "outlook_calendar": _read_outlook_calendar,
     "generic": _read_generic,
 }
 _MISMATCH = {
@@ -81,6 +90,14 @@ _MISMATCH = {
         "description."
     ),
     "usage": "Format 'usage' was chosen, but no column looks like a period or a usage count.",
+    "touchpoints": (
+        "Format 'touchpoints' was chosen, but no column looks like a touchpoint's date together "
+        "with its engineer or attendees, and the header is not Outlook's calendar export."
+    ),
+    "outlook_calendar": (
+        "Format 'outlook_calendar' was chosen, but the header has no 'Subject' and 'Start Date' "
+        "columns."
+    ),
 }
 
 

@@ -1,33 +1,37 @@
 """`RowNormalizer`: the data rows of one file into `insights.records` records, with the column
-mapping the admin confirmed, or a `RowRejection` saying why a row cannot be imported."""
+mapping the admin confirmed, or a `RowRejection` saying why a row cannot be imported. Touchpoint
+rows are read by `insights.formats.touchpoints.TouchpointRows`."""
 
 import datetime as dt
 import functools
 import hashlib
 import re
-from collections.abc import Sequence
 
 from insights.formats.roles import (
     SURVEY,
     TICKETS,
+    TOUCHPOINTS,
     Column,
     DetectedFormat,
     FormatError,
     Role,
     mapping_errors,
 )
+from insights.formats.touchpoints import TouchpointRows
 from insights.formats.values import (
     _PERIOD_CACHE_LIMIT,
     _clean_text,
     _DateParser,
+    _is_blank,
     _parse_count,
     _parse_period,
     _satisfaction_parser,
     _score_parser,
+    _shown,
     _zone,
 )
 from insights.formats.vocabulary import _SCORE_SCALES, feature_name
-from insights.records import FeedbackRecord, RowRejection, UsageRecord
+from insights.records import FeedbackRecord, RowRejection, TouchpointRecord, UsageRecord
 
 _MAX_EXTERNAL_ID = 200  # Feedback.external_id max_length
 _MAX_QUESTION = 500  # Feedback.question max_length
@@ -46,16 +50,6 @@ _QUALTRICS_STATUS_REJECTIONS = {
     "8": _QUALTRICS_SPAM,
 }
 _TAG_SPLIT = re.compile(r"\s*,\s*|\s+")
-
-
-def _shown(text: str, limit: int = 60) -> str:
-    """A cell or header as a rejection reason quotes it: ImportRowError.reason holds 500 chars."""
-    text = text.strip()
-    return text if len(text) <= limit else f"{text[: limit - 1]}…"
-
-
-def _is_blank(cells: Sequence[str]) -> bool:
-    return not "".join(cells).strip()
 
 
 class RowNormalizer:
@@ -132,6 +126,10 @@ class RowNormalizer:
                 "Submitted date",
                 "No submitted date in this response.",
             )
+        elif fmt.kind == TOUCHPOINTS:
+            self._row = TouchpointRows(
+                self._by_role, day_first=fmt.day_first, default_timezone=default_timezone
+            )
         elif fmt.kind == TICKETS:
             self._row = self._ticket_row
             self._ticket_id = self._index(Role.TICKET_ID)
@@ -193,7 +191,7 @@ class RowNormalizer:
 
     def normalize(
         self, line: int, cells: list[str]
-    ) -> list[FeedbackRecord] | list[UsageRecord] | RowRejection:
+    ) -> list[FeedbackRecord] | list[UsageRecord] | list[TouchpointRecord] | RowRejection:
         if len(cells) != self._width:
             if _is_blank(cells):
                 return []

@@ -30,6 +30,18 @@ class Role(StrEnum):
     FEATURE = "feature"  # one column per feature, adoption count
     TASK_ATTEMPTS = "task_attempts"
     TASK_SUCCESSES = "task_successes"
+    # touchpoints (with SUBMITTED_AT as the date, RESPONSE_ID as the event id, SUBJECT as the
+    # summary, and CUSTOMER_ID and EMAIL holding one or several values)
+    ENGINEER = "engineer"
+    ATTENDEES = "attendees"
+    TOUCHPOINT_KIND = "touchpoint_kind"
+    START_TIME = "start_time"  # a time of day beside a date-only start column (Outlook)
+    END_AT = "end_at"
+    END_TIME = "end_time"
+    DURATION = "duration"
+    PARTNER_TEAM = "partner_team"
+    OBSERVATIONS = "observations"
+    FOLLOW_UPS = "follow_ups"
 
 
 FORMATS = (
@@ -42,6 +54,8 @@ FORMATS = (
     "intercom",
     "tickets",
     "usage",
+    "touchpoints",
+    "outlook_calendar",
     "generic",
 )
 OVERRIDES = (
@@ -53,17 +67,21 @@ OVERRIDES = (
     "zendesk",
     "intercom",
     "usage",
+    "touchpoints",
     "generic",
 )
 
 SURVEY = "survey"
 TICKETS = "support_tickets"
 USAGE = "usage"
+TOUCHPOINTS = "touchpoints"
 _KIND_BY_FORMAT = {
     "zendesk": TICKETS,
     "intercom": TICKETS,
     "tickets": TICKETS,
     "usage": USAGE,
+    "touchpoints": TOUCHPOINTS,
+    "outlook_calendar": TOUCHPOINTS,
 }
 _ROLES_BY_KIND = {
     SURVEY: (
@@ -102,12 +120,44 @@ _ROLES_BY_KIND = {
         Role.TASK_ATTEMPTS,
         Role.TASK_SUCCESSES,
     ),
+    TOUCHPOINTS: (
+        Role.IGNORE,
+        Role.RESPONSE_ID,
+        Role.SUBMITTED_AT,
+        Role.START_TIME,
+        Role.END_AT,
+        Role.END_TIME,
+        Role.DURATION,
+        Role.ENGINEER,
+        Role.ATTENDEES,
+        Role.CUSTOMER_ID,
+        Role.EMAIL,
+        Role.TOUCHPOINT_KIND,
+        Role.PARTNER_TEAM,
+        Role.SUBJECT,
+        Role.OBSERVATIONS,
+        Role.FOLLOW_UPS,
+    ),
 }
-_REPEATABLE_ROLES = frozenset({Role.IGNORE, Role.COMMENT, Role.ATTRIBUTE, Role.FEATURE})
+_REPEATABLE_ROLES = frozenset(
+    {
+        Role.IGNORE,
+        Role.COMMENT,
+        Role.ATTRIBUTE,
+        Role.FEATURE,
+        Role.ATTENDEES,  # Outlook: required and optional attendees
+        Role.OBSERVATIONS,
+    }
+)
 
 _USAGE_MEASURES = frozenset({Role.ACTIVE_USERS, Role.TASK_ATTEMPTS, Role.FEATURE})
 
-_KIND_NOUN = {SURVEY: "survey", TICKETS: "support-ticket", USAGE: "usage"}
+_KIND_NOUN = {
+    SURVEY: "survey",
+    TICKETS: "support-ticket",
+    USAGE: "usage",
+    TOUCHPOINTS: "touchpoint",
+}
 _ROLE_NOUN = {
     Role.RESPONSE_ID: "the response id",
     Role.SUBMITTED_AT: "the submitted date",
@@ -127,6 +177,22 @@ _ROLE_NOUN = {
     Role.ACTIVE_USERS: "the active users",
     Role.TASK_ATTEMPTS: "the task attempts",
     Role.TASK_SUCCESSES: "the task successes",
+    Role.ENGINEER: "the engineer",
+    Role.TOUCHPOINT_KIND: "the touchpoint kind",
+    Role.START_TIME: "the start time",
+    Role.END_AT: "the end",
+    Role.END_TIME: "the end time",
+    Role.DURATION: "the duration",
+    Role.PARTNER_TEAM: "the partner team",
+    Role.FOLLOW_UPS: "the follow-ups",
+}
+# What a shared role means in one kind of import, where it differs from `_ROLE_NOUN`.
+_ROLE_NOUN_BY_KIND = {
+    TOUCHPOINTS: {
+        Role.SUBMITTED_AT: "the date",
+        Role.RESPONSE_ID: "the event id",
+        Role.SUBJECT: "the subject (the summary)",
+    },
 }
 
 
@@ -141,7 +207,7 @@ class Column:
 @dataclass(frozen=True)
 class DetectedFormat:
     name: str  # one of FORMATS
-    kind: str  # "survey" | "support_tickets" | "usage"
+    kind: str  # "survey" | "support_tickets" | "usage" | "touchpoints"
     header_rows: int
     columns: tuple[Column, ...]
     proposed: dict[str, str]  # column key → Role value, for every column
@@ -177,12 +243,11 @@ def mapping_errors(fmt: DetectedFormat, mapping: dict[str, str]) -> list[str]:
             )
             continue
         by_role.setdefault(role, []).append(key)
+    nouns = _ROLE_NOUN | _ROLE_NOUN_BY_KIND.get(fmt.kind, {})
     for role, keys in by_role.items():
         if role not in _REPEATABLE_ROLES and len(keys) > 1:
             names = ", ".join(f"'{key}'" for key in keys)
-            errors.append(
-                f"Only one column can be {_ROLE_NOUN[role]}, but {len(keys)} are: {names}."
-            )
+            errors.append(f"Only one column can be {nouns[role]}, but {len(keys)} are: {names}.")
     if fmt.kind == SURVEY:
         if not by_role.keys() & {Role.NPS, Role.CSAT, Role.CES, Role.COMMENT}:
             errors.append("A survey import needs at least one NPS, CSAT, CES or comment column.")
@@ -193,6 +258,15 @@ def mapping_errors(fmt: DetectedFormat, mapping: dict[str, str]) -> list[str]:
             errors.append("A ticket import needs a subject or a body column.")
         if Role.SUBMITTED_AT not in by_role:
             errors.append("A ticket import needs the column with the created date.")
+    elif fmt.kind == TOUCHPOINTS:
+        if Role.SUBMITTED_AT not in by_role:
+            errors.append("A touchpoint import needs the column with the date.")
+        if not by_role.keys() & {Role.ENGINEER, Role.ATTENDEES}:
+            errors.append("A touchpoint import needs the engineer's column (or the attendees).")
+        if not by_role.keys() & {Role.TOUCHPOINT_KIND, Role.SUBJECT}:
+            errors.append(
+                "A touchpoint import needs a kind column, or a subject to tell the kind from."
+            )
     else:
         if Role.CUSTOMER_ID not in by_role:
             errors.append("A usage import needs a customer id column.")

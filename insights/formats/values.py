@@ -1,9 +1,9 @@
 """Parsing one cell's value: free text, a score on a scale (or its label), a satisfaction rating,
-a count, a date and time (in the column's time zone), a month."""
+a count, a date and time (in the column's time zone), a month; and quoting a cell in a message."""
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from insights.formats.vocabulary import (
@@ -15,6 +15,16 @@ from insights.formats.vocabulary import (
 
 _SCORE_CACHE_LIMIT = 1_000  # spellings remembered per score column
 _ODD_NEWLINES = re.compile("\r\n?|[\x0b\x0c\x85\u2028\u2029]")
+
+
+def _shown(text: str, limit: int = 60) -> str:
+    """A cell or header as a rejection reason quotes it: ImportRowError.reason holds 500 chars."""
+    text = text.strip()
+    return text if len(text) <= limit else f"{text[: limit - 1]}…"
+
+
+def _is_blank(cells: Sequence[str]) -> bool:
+    return not "".join(cells).strip()
 
 
 def _clean_text(raw: str) -> str:

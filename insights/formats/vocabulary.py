@@ -1,6 +1,7 @@
 """The words exports use: header synonyms (in several languages) that say what a column holds,
-for surveys, support tickets and usage files; the labels survey tools and helpdesks write in place
-of NPS, CSAT and CES scores; and the feature name in a usage column's header."""
+for surveys, support tickets, usage files and touchpoint logs; the labels survey tools and
+helpdesks write in place of NPS, CSAT and CES scores; and the feature name in a usage column's
+header."""
 
 import re
 
@@ -100,6 +101,67 @@ _USAGE_RULES = (
     (Role.TASK_ATTEMPTS, re.compile(r"attempt|tasks? started|\btries\b")),
     (Role.TASK_SUCCESSES, re.compile(r"success|succeed|tasks? completed|tasks? done")),
     (Role.FEATURE, re.compile(r"^feature\b|\busers$|\badoption$|\badopted$")),
+)
+
+# A touchpoint log's columns; the first rule that matches a header wins, so the narrow ones
+# (an engineer's email, an end date) come before the broad ones (an email, a date).
+_TOUCHPOINT_RULES = (
+    (
+        Role.ENGINEER,
+        re.compile(
+            r"^(?:engineer|engineer (?:e ?mail|user ?name|user|login|name)|logged by|logger"
+            r"|(?:meeting )?organi[sz]er)$"
+        ),
+    ),
+    (
+        Role.ATTENDEES,
+        re.compile(
+            r"attendees?\b|participants?\b|^(?:other )?engineers$|^(?:with|invitees?|guests?)$"
+        ),
+    ),
+    (
+        Role.RESPONSE_ID,
+        re.compile(
+            r"^(?:event|meeting|touchpoint|entry|record|calendar)?\s?(?:id|uid|#)$|i cal uid"
+        ),
+    ),
+    (Role.END_TIME, re.compile(r"^(?:end|ends|ending|finish) time$")),
+    (Role.START_TIME, re.compile(r"^(?:start|starts|starting|begin) time$|^time$")),
+    (
+        Role.END_AT,
+        re.compile(r"^(?:end|ends|end date|ends? (?:at|on)|finish(?:ed)?(?: at| on)?|until)$"),
+    ),
+    (Role.DURATION, re.compile(r"\bduration\b|^(?:minutes|mins?|hours|length|time spent)\b")),
+    (
+        Role.TOUCHPOINT_KIND,
+        re.compile(
+            r"^(?:kind|type|(?:touchpoint|meeting|event|activity) (?:kind|type)|activity"
+            r"|categor(?:y|ies))$"
+        ),
+    ),
+    (Role.PARTNER_TEAM, re.compile(r"\bpartner\b|^(?:with )?team$")),
+    (Role.FOLLOW_UPS, re.compile(r"follow ?ups?|next steps?|action items?|^actions?$|to ?dos?")),
+    (
+        Role.OBSERVATIONS,
+        re.compile(
+            r"observations?|findings?|learnings?|pain points?|what (?:we|i) (?:saw|learned|heard)"
+            r"|\bnotes?\b"
+        ),
+    ),
+    (
+        Role.CUSTOMER_ID,
+        re.compile(
+            _CUSTOMER_HINT.pattern
+            + r"|^(?:customers?|accounts?|compan(?:y|ies)|clients?|organi[sz]ations?)$"
+            + r"|^(?:customer|account) (?:ids|names?)$"
+        ),
+    ),
+    (Role.EMAIL, re.compile(_EMAIL_HINT.pattern + r"|\be ?mails\b|^contacts?$")),
+    (Role.SUBJECT, re.compile(r"^(?:subject|summary|title|topic|meeting|event|description)$")),
+    (
+        Role.SUBMITTED_AT,
+        re.compile(r"\bdate\b|^(?:day|when|occurred(?: on| at)?|start|starts|start (?:at|on))$"),
+    ),
 )
 
 _FEATURE_PREFIX = re.compile(r"^feature[\s_:\-./]*", re.I)

@@ -9,6 +9,8 @@
    then stores it chunk by chunk. Each chunk commits together with the job's checkpoint and
    counters, so a job stopped anywhere — a killed worker, a lost connection — resumes after its
    last committed chunk and ends with the same result, no row stored twice, none skipped.
+   Feedback and usage are stored here; touchpoints by the store `touchpoints` registers
+   (`insights.services.import_sinks`), in the same chunk transaction.
 4. `import_jobs_resume` (beat, every minute) puts jobs whose worker went silent back in the queue,
    and re-sends jobs whose message was lost with a broker restart.
 """
@@ -37,6 +39,7 @@ from insights.services.feedback import (
     feedback_batch_prepare,
     feedback_batch_store,
 )
+from insights.services.import_sinks import ImportSink, import_sink_for
 from insights.services.matching import CustomerMatcher
 from insights.services.usage import usage_records_upsert
 from insights.tabular import (
@@ -56,6 +59,9 @@ logger = logging.getLogger(__name__)
 PREVIEW_ROWS = 10
 MAX_ATTEMPTS = 5
 ERRORS_SHOWN = 1_000
+# Kinds whose records the engine stores itself; any other kind needs a registered sink.
+_FEEDBACK_KINDS = frozenset({ImportJob.Kind.SURVEY, ImportJob.Kind.SUPPORT_TICKETS})
+_OWN_KINDS = _FEEDBACK_KINDS | {ImportJob.Kind.USAGE}
 
 
 class ImportFileError(Exception):
@@ -340,9 +346,24 @@ class _PreparedChunk:
     feedback: FeedbackBatch | None
     usage: list[UsageRecord]
     rejections: list[RowRejection]
+    records: list  # for a kind stored by a sink: its records, as the normalizer made them
+
+
+def _sink(job: ImportJob) -> ImportSink | None:
+    """The store of a kind the engine does not store itself; ImportFileError when none is."""
+    if job.kind in _OWN_KINDS:
+        return None
+    sink = import_sink_for(kind=job.kind)
+    if sink is None:
+        raise ImportFileError(
+            f"Nothing in this installation stores {job.get_kind_display().lower()}, so this "
+            "file cannot be imported."
+        )
+    return sink
 
 
 def _process(job: ImportJob) -> None:
+    sink = _sink(job)
     limits = TabularLimits.from_settings()
     path = Path(job.file.path)
     info, fmt = _detect(path, limits=limits, format_override=job.detected_format)
@@ -360,7 +381,8 @@ def _process(job: ImportJob) -> None:
         default_timezone=timezone.get_current_timezone(),
         source_name=job.original_name,
     )
-    matcher = CustomerMatcher.load()
+    # A sink resolves the accounts of its own records, chunk by chunk.
+    matcher = CustomerMatcher.load() if sink is None else CustomerMatcher.none()
     prepared = _prepared_chunks(
         records,
         fmt,
@@ -376,7 +398,7 @@ def _process(job: ImportJob) -> None:
         # The next chunk is read and prepared in a background thread while this one is stored.
         for chunk in prefetched(prepared):
             checkpoint, duplicates = _store_chunk(
-                job, matcher, chunk, checkpoint, expect_duplicates=had_duplicates
+                job, matcher, chunk, checkpoint, sink=sink, expect_duplicates=had_duplicates
             )
             had_duplicates = duplicates > 0
     except TabularError as error:
@@ -427,6 +449,7 @@ def _prepare_chunk(
 ) -> _PreparedChunk:
     feedback: list[FeedbackRecord] = []
     usage: list[UsageRecord] = []
+    records: list = []
     rejections: list[RowRejection] = []
     for line, cells in rows:
         result = normalizer.normalize(line, cells)
@@ -434,14 +457,18 @@ def _prepare_chunk(
             rejections.append(result)
         elif fmt.kind == ImportJob.Kind.USAGE:
             usage.extend(result)
-        else:
+        elif fmt.kind in _FEEDBACK_KINDS:
             feedback.extend(result)
+        else:
+            records.extend(result)
     batch = None
     if feedback:
         batch = feedback_batch_prepare(
             records=feedback, matcher=matcher, import_job_id=job_id, copy_lines=copy_lines
         )
-    return _PreparedChunk(rows=len(rows), feedback=batch, usage=usage, rejections=rejections)
+    return _PreparedChunk(
+        rows=len(rows), feedback=batch, usage=usage, rejections=rejections, records=records
+    )
 
 
 def _store_chunk(
@@ -450,6 +477,7 @@ def _store_chunk(
     chunk: _PreparedChunk,
     checkpoint: int,
     *,
+    sink: ImportSink | None,
     expect_duplicates: bool,
 ) -> tuple[int, int]:
     """Store one chunk and move the checkpoint past it, in one transaction: the new checkpoint
@@ -472,6 +500,11 @@ def _store_chunk(
             )
             created += result.created
             duplicates += result.updated
+            rejections.extend(result.rejections)
+        if chunk.records and sink is not None:
+            result = sink(records=chunk.records, import_job_id=job.pk)
+            created += result.created
+            duplicates += result.duplicates
             rejections.extend(result.rejections)
         ImportRowError.objects.bulk_create(
             [ImportRowError(job_id=job.pk, line=r.line, reason=r.reason[:500]) for r in rejections],

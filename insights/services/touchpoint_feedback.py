@@ -29,8 +29,13 @@ def _start_of_day(day: dt.date) -> dt.datetime:
 
 
 @transaction.atomic
-def feedback_for_observations(*, items: list[ObservationInput]) -> list[int]:
-    """Store one Feedback per observation; returns their ids in the order of `items`."""
+def feedback_for_observations(
+    *, items: list[ObservationInput], import_job_id: int | None = None
+) -> list[int]:
+    """Store one Feedback per observation; returns their ids in the order of `items`.
+
+    Observations that come from an import name its job and are not analysed one touchpoint at a
+    time: the import requests one analysis when it ends."""
     ids = []
     for item in items:
         feedback = Feedback.objects.create(
@@ -38,6 +43,7 @@ def feedback_for_observations(*, items: list[ObservationInput]) -> list[int]:
             received_at=_start_of_day(item.occurred_on),
             text=item.text,
             customer_id=item.customer_id,
+            import_job_id=import_job_id,
             metadata={
                 "touchpoint": item.touchpoint_id,
                 "engineer": item.engineer_username,
@@ -45,7 +51,7 @@ def feedback_for_observations(*, items: list[ObservationInput]) -> list[int]:
             },
         )
         ids.append(feedback.pk)
-    if ids and settings.BACKLIGHT_ANALYZE_ON_ARRIVAL:
+    if ids and settings.BACKLIGHT_ANALYZE_ON_ARRIVAL and import_job_id is None:
         _analyze_on_commit(feedback_ids=ids)
     return ids
 

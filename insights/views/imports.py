@@ -118,6 +118,7 @@ def _import_mapping_page(request: HttpRequest, job: ImportJob, *, data=None) -> 
         roles=fmt.roles_available(),
         mapping=job.mapping,
         samples=_column_samples(fmt.columns, preview.rows),
+        kind=fmt.kind,
     )
     if data is not None and form.is_valid():
         try:

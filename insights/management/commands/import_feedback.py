@@ -1,5 +1,5 @@
-"""Import a survey, ticket or usage export from the command line: the same engine as the upload
-page, run synchronously. A file that cannot be imported at all changes nothing."""
+"""Import a survey, ticket, usage or touchpoint export from the command line: the same engine as
+the upload page, run synchronously. A file that cannot be imported at all changes nothing."""
 
 import json
 from pathlib import Path
@@ -7,6 +7,7 @@ from pathlib import Path
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
+from insights.formats import OVERRIDES
 from insights.models import ImportPreset
 from insights.services.imports import (
     ImportFileError,
@@ -17,25 +18,15 @@ from insights.services.imports import (
     import_job_summary,
 )
 
-FORMAT_CHOICES = (
-    "auto",
-    "qualtrics",
-    "surveymonkey",
-    "typeform",
-    "google_forms",
-    "zendesk",
-    "intercom",
-    "usage",
-    "generic",
-)
+FORMAT_CHOICES = OVERRIDES
 
 
 class Command(BaseCommand):
     help = (
         "Import a survey export (Qualtrics, SurveyMonkey, Typeform, Google Forms), a "
-        "support-ticket export (Zendesk, Intercom, generic) or usage analytics from CSV, TSV or "
-        "XLSX. Rows already imported are skipped as duplicates; every rejected row is reported "
-        "with its line."
+        "support-ticket export (Zendesk, Intercom, generic), usage analytics or touchpoints (a "
+        "touchpoint log or an Outlook calendar export) from CSV, TSV or XLSX. Rows already "
+        "imported are skipped as duplicates; every rejected row is reported with its line."
     )
 
     def add_arguments(self, parser):
