@@ -44,7 +44,11 @@ _RUN_HACKATHON_TEAMS = [
     "touchpoints.add_hackathonoutcome",
     "touchpoints.change_hackathonoutcome",
 ]
-_READ_ROADMAP = ["roadmap.view_backlogitem", "roadmap.view_backlogthemelink"]
+_READ_ROADMAP = [
+    "roadmap.view_backlogitem",
+    "roadmap.view_backlogthemelink",
+    "roadmap.view_impactreview",
+]
 _READ_REPORTS = ["metrics.view_metricsnapshot"]
 
 # Admin gets every permission of the four apps plus user management, on top of these.
@@ -84,6 +88,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
         "roadmap.add_backlogthemelink",
         "roadmap.change_backlogthemelink",
         "roadmap.delete_backlogthemelink",
+        # Team subscriptions to digests and alerts; everyone manages their own without these.
+        "roadmap.view_subscription",
+        "roadmap.add_subscription",
+        "roadmap.change_subscription",
+        "roadmap.delete_subscription",
     ],
     Role.ENGINEER: [
         *_READ_INSIGHTS,
@@ -104,9 +113,11 @@ ROLE_PERMISSIONS: dict[str, list[str]] = {
 }
 
 
-def roles_sync(*, group_model, permission_model) -> None:
+def roles_sync(*, group_model, permission_model, strict: bool = True) -> None:
     """Make the four groups hold exactly their permissions. Takes the models as arguments so that
-    a migration can pass its historical ones."""
+    a migration can pass its historical ones. A migration passes `strict=False`: permissions of
+    models that later migrations create do not exist yet and are skipped there, and the sync after
+    `migrate` (roadmap's post_migrate handler, strict) adds them."""
     for role, names in ROLE_PERMISSIONS.items():
         group, _ = group_model.objects.get_or_create(name=role)
         wanted = set(names)
@@ -122,6 +133,6 @@ def roles_sync(*, group_model, permission_model) -> None:
             permissions = [p for p in query if f"{p.content_type.app_label}.{p.codename}" in wanted]
         found = {f"{p.content_type.app_label}.{p.codename}" for p in permissions}
         missing = wanted - found
-        if missing:
+        if missing and strict:
             raise LookupError(f"Role {role!r} names unknown permissions: {sorted(missing)}")
         group.permissions.set(permissions)

@@ -1,6 +1,13 @@
 from django.contrib import admin
 
-from roadmap.models import BacklogItem, BacklogThemeLink
+from roadmap.models import (
+    BacklogItem,
+    BacklogThemeLink,
+    ImpactReview,
+    OutboundWebhook,
+    Subscription,
+    WebhookDelivery,
+)
 
 
 class BacklogThemeLinkInline(admin.TabularInline):
@@ -25,3 +32,34 @@ class BacklogThemeLinkAdmin(admin.ModelAdmin):
     search_fields = ("item__title", "theme__label", "rationale")
     list_select_related = ("item", "theme")
     autocomplete_fields = ("item", "theme")
+
+
+@admin.register(ImpactReview)
+class ImpactReviewAdmin(admin.ModelAdmin):
+    list_display = ("item", "days_after", "due_on", "status", "verdict", "measured_at")
+    list_filter = ("status", "verdict")
+    list_select_related = ("item",)
+    raw_id_fields = ("item",)
+
+
+@admin.register(OutboundWebhook)
+class OutboundWebhookAdmin(admin.ModelAdmin):
+    list_display = ("name", "url", "is_active", "created_by")
+    list_filter = ("is_active",)
+    search_fields = ("name", "url")
+    raw_id_fields = ("created_by",)
+
+
+@admin.register(WebhookDelivery)
+class WebhookDeliveryAdmin(admin.ModelAdmin):
+    list_display = ("event", "webhook", "status", "attempts", "response_status", "created_at")
+    list_filter = ("status", "event")
+    list_select_related = ("webhook",)
+    raw_id_fields = ("webhook",)
+
+
+@admin.register(Subscription)
+class SubscriptionAdmin(admin.ModelAdmin):
+    list_display = ("kind", "channel", "user", "team", "webhook", "threshold", "is_active")
+    list_filter = ("kind", "channel", "is_active")
+    raw_id_fields = ("user", "team", "webhook")

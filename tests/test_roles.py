@@ -85,6 +85,19 @@ def test_roles_sync_refuses_a_permission_that_does_not_exist(monkeypatch):
         roles_sync(group_model=Group, permission_model=Permission)
 
 
+def test_the_migration_s_sync_skips_permissions_of_models_created_later(monkeypatch):
+    # Given a role naming a permission that does not exist yet (its model comes in a later
+    # migration) besides one that does
+    monkeypatch.setitem(
+        ROLE_PERMISSIONS, Role.EXECUTIVE, ["insights.fly_to_the_moon", "insights.view_feedback"]
+    )
+    # When the migration syncs the roles (not strict)
+    roles_sync(group_model=Group, permission_model=Permission, strict=False)
+    # Then the role holds what exists, and nothing else
+    executive = Group.objects.get(name=Role.EXECUTIVE)
+    assert [p.codename for p in executive.permissions.all()] == ["view_feedback"]
+
+
 def test_login_is_throttled_after_repeated_failures(client, settings):
     # Given a user and the configured failure limit
     UserFactory(username="victim", password="correct-horse-battery")

@@ -16,7 +16,12 @@ def create_roles(apps, schema_editor):
         app_config.models_module = True
         create_permissions(app_config, apps=apps, verbosity=0)
         app_config.models_module = None
-    roles_sync(group_model=apps.get_model("auth", "Group"), permission_model=apps.get_model("auth", "Permission"))
+    # Not strict: permissions of models created by later migrations are added after migrate.
+    roles_sync(
+        group_model=apps.get_model("auth", "Group"),
+        permission_model=apps.get_model("auth", "Permission"),
+        strict=False,
+    )
 
 
 def remove_roles(apps, schema_editor):
