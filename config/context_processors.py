@@ -7,6 +7,7 @@ NAVIGATION = (
     ("Home", "home", None),
     ("Feedback", "insights:feedback-list", "insights.view_feedback"),
     ("Pain points", "insights:theme-list", "insights.view_theme"),
+    ("At risk", "insights:churn-at-risk", "insights.view_churnscore"),
     ("Roadmap", "roadmap:backlog-list", "roadmap.view_backlogitem"),
     ("Touchpoints", "touchpoints:touchpoint-list", "touchpoints.view_touchpoint"),
     ("Reports", "metrics:report", "metrics.view_metricsnapshot"),

@@ -156,3 +156,80 @@ def theme_map_figure(themes: list[Theme]) -> go.Figure | None:
 def figure_spec(figure: go.Figure) -> dict:
     """The figure as plain data for `{{ spec|json_script:"id" }}` (which escapes it for HTML)."""
     return json.loads(figure.to_json())
+
+
+# --- churn ----------------------------------------------------------------------------------------
+
+RISK_COLOUR = "#7c3aed"
+
+
+def risk_sparkline_points(probabilities: list[float] | None) -> str:
+    """The `points` of an SVG polyline of churn probabilities in the 120×28 box, from 0 at the
+    bottom to the larger of 10 % and the highest value at the top ("" for fewer than two)."""
+    values = [float(v or 0) for v in (probabilities or [])]
+    if len(values) < 2:
+        return ""
+    top = max(0.1, max(values))
+    step = SPARK_WIDTH / (len(values) - 1)
+    pad = 2
+    return " ".join(
+        f"{i * step:.1f},{pad + (SPARK_HEIGHT - 2 * pad) * (1 - value / top):.1f}"
+        for i, value in enumerate(values)
+    )
+
+
+def importance_rows(importance: list[tuple[str, float]], *, top: int = 12) -> list[dict]:
+    """The features a model leans on, (name, value) largest first, as rows of a bar list: each
+    with its bar's width in % of the largest (features it does not lean on are left out)."""
+    shown = [(name, value) for name, value in importance if value > 0][:top]
+    largest = max((value for _, value in shown), default=0.0)
+    return [
+        {"label": name, "value": value, "percent": round(100 * value / largest, 1)}
+        for name, value in shown
+    ]
+
+
+def churn_calibration_figure(bins: list) -> go.Figure:
+    """Predicted against observed churn per bin of the validation (objects with `predicted`,
+    `observed` and `count`): a calibrated model sits on the diagonal."""
+    top = max([0.05, *(b.predicted for b in bins), *(b.observed for b in bins)]) * 1.1
+    figure = go.Figure(
+        [
+            go.Scatter(
+                x=[0, top],
+                y=[0, top],
+                mode="lines",
+                line={"color": MUTED, "dash": "dot", "width": 1},
+                hoverinfo="skip",
+                name="Perfect calibration",
+            ),
+            go.Scatter(
+                x=[round(b.predicted, 4) for b in bins],
+                y=[round(b.observed, 4) for b in bins],
+                mode="lines+markers",
+                marker={"color": RISK_COLOUR, "size": [8 + min(b.count, 400) ** 0.5 for b in bins]},
+                line={"color": RISK_COLOUR},
+                customdata=[b.count for b in bins],
+                hovertemplate=(
+                    "Predicted %{x:.1%} · churned %{y:.1%} · %{customdata} accounts<extra></extra>"
+                ),
+                name="Validation",
+            ),
+        ]
+    )
+    figure.update_layout(**BASE_LAYOUT)
+    figure.update_xaxes(
+        title_text="Predicted probability",
+        tickformat=".0%",
+        range=[0, top],
+        gridcolor=GRID,
+        fixedrange=True,
+    )
+    figure.update_yaxes(
+        title_text="Share that churned",
+        tickformat=".0%",
+        range=[0, top],
+        gridcolor=GRID,
+        fixedrange=True,
+    )
+    return figure

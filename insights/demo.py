@@ -2,10 +2,11 @@
 
 About 400 accounts with contacts, 24 months of survey answers and support tickets that carry the
 planted pain points of `insights.demo_text`, and monthly usage in which the accounts that churn
-decline first. Everything is drawn from the caller's random generators, so one seed gives one
-organisation, on SQLite as on PostgreSQL. Rows are built in memory and written with
-`bulk_create`; primary keys come back from the insert (PostgreSQL, SQLite ≥ 3.35), so the
-children can point at their parents without a query per row.
+decline first — including a few still with us that will leave within three months, the ones the
+churn model should put on top of the at-risk list. Everything is drawn from the caller's random
+generators, so one seed gives one organisation, on SQLite as on PostgreSQL. Rows are built in
+memory and written with `bulk_create`; primary keys come back from the insert (PostgreSQL,
+SQLite ≥ 3.35), so the children can point at their parents without a query per row.
 """
 
 import datetime as dt
@@ -44,6 +45,7 @@ _ACCOUNTS = 400
 _SURVEY_RESPONSES = 8000
 _TICKETS = 3000
 _CHURN_SHARE = 0.135
+_LEAVING_SHARE = 0.03  # accounts declining now that will leave within the next three months
 
 
 @dataclass(frozen=True)
@@ -70,15 +72,21 @@ class DemoAccount:
     contacts: list[Contact]
     mood: float
     nemesis: str | None  # the pain point that drives a churning account away
+    # An account on its way out that has not left yet: it will leave on this day after today, and
+    # its usage, mood and tickets already show it — what the churn model should catch.
+    leaving_on: dt.date | None = None
 
     @property
     def active_until(self) -> dt.date | None:
-        return self.customer.churned_on
+        """The day the account stops (or will stop) being a customer; None while it stays."""
+        return self.customer.churned_on or self.leaving_on
 
 
 @dataclass(frozen=True)
 class DemoCustomersResult:
     customers: list[Customer]
+    # Still customers, declining now, leaving within three months: the at-risk list's top.
+    leaving: list[Customer]
     contacts: int
     survey_responses: int
     tickets: int
@@ -161,6 +169,7 @@ def demo_customers_seed(
     users = sum(s.active_users for s in last) or 1
     return DemoCustomersResult(
         customers=[a.customer for a in accounts],
+        leaving=[a.customer for a in accounts if a.leaving_on],
         contacts=len(contacts),
         survey_responses=len(surveys),
         tickets=len(tickets),
@@ -286,13 +295,29 @@ def _accounts_build(
         account.customer.churned = True
         account.customer.churned_on = first_day + dt.timedelta(days=rng.randint(0, span))
         account.mood -= 0.3
-        account.nemesis = rng.choices(
-            [p.key for p in PAIN_POINTS],
-            weights=[
-                p.severity * p.segment_affinity[account.customer.segment] for p in PAIN_POINTS
-            ],
-        )[0]
+        account.nemesis = _nemesis(rng, account)
+    # A few of those who stay are on their way out now: declining, not gone yet. Drawn after the
+    # churned accounts, so the rest of the organisation is the same with or without them.
+    staying = [
+        (rng.random(), account)
+        for account in accounts
+        if not account.customer.churned
+        and (today - account.customer.customer_since).days > 365
+        and account.mood < 0.5
+    ]
+    staying.sort(key=lambda pair: pair[0])
+    for _, account in staying[: max(1, round(count * _LEAVING_SHARE))]:
+        account.leaving_on = today + dt.timedelta(days=rng.randint(20, 80))
+        account.mood -= 0.3
+        account.nemesis = _nemesis(rng, account)
     return accounts
+
+
+def _nemesis(rng: random.Random, account: DemoAccount) -> str:
+    return rng.choices(
+        [p.key for p in PAIN_POINTS],
+        weights=[p.severity * p.segment_affinity[account.customer.segment] for p in PAIN_POINTS],
+    )[0]
 
 
 # --- feedback --------------------------------------------------------------------------------
@@ -312,7 +337,7 @@ def _arrivals(
     spans = []
     for account in accounts:
         first = max(start, account.customer.customer_since)
-        last = account.active_until or today
+        last = min(account.active_until or today, today)
         spans.append((account, first, max(0, (last - first).days)))
     total = sum(weight[a.customer.segment] * days for a, _, days in spans) or 1
     arrivals = []
@@ -558,8 +583,8 @@ def _usage_build(
         tenure = np.array([_months_between(start, periods[i]) for i in active])
         ramp = np.clip(0.4 + 0.2 * tenure, 0.4, 1.0)
         health = np.ones(len(active))
-        if customer.churned_on:
-            churn_month = _month_start(customer.churned_on)
+        if account.active_until:
+            churn_month = _month_start(account.active_until)
             left = np.array([_months_between(periods[i], churn_month) for i in active])
             health = 1 - depth * np.clip((decline_months - left) / decline_months, 0, 1)
         noise = np_rng.lognormal(0, 0.05, size=len(active))

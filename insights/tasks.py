@@ -1,4 +1,4 @@
-from insights.services import analysis, idempotency, imports
+from insights.services import analysis, churn, idempotency, imports
 from insights.services.runs import stale_runs_reap as stale_runs_reap_service
 from insights.tasking import Queue, backlight_task
 
@@ -46,3 +46,20 @@ def analysis_nightly() -> int:
 @backlight_task(queue=Queue.NLP, name="insights.tasks.feedback_analyze_new")
 def feedback_analyze_new(*, feedback_ids: list[int]) -> int:
     return analysis.feedback_analyze_new(feedback_ids=feedback_ids)
+
+
+@backlight_task(queue=Queue.ML, name="insights.tasks.churn_run_process")
+def churn_run_process(*, run_id: int) -> str:
+    run = churn.churn_run_process(run_id=run_id)
+    return run.status if run else "not-claimed"
+
+
+@backlight_task(queue=Queue.ML, name="insights.tasks.churn_nightly", expires=3600)
+def churn_nightly() -> int:
+    return churn.churn_run_request(reason="nightly").pk
+
+
+@backlight_task(queue=Queue.DEFAULT, name="insights.tasks.churn_refresh", expires=600)
+def churn_refresh() -> int | None:
+    run = churn.churn_refresh_if_changed()
+    return run.pk if run else None

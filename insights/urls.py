@@ -24,4 +24,8 @@ urlpatterns = [
     path("imports/<int:pk>/", views.import_detail, name="import-detail"),
     path("imports/<int:pk>/progress/", views.import_progress, name="import-progress"),
     path("imports/<int:pk>/rejected.csv", views.import_errors_csv, name="import-errors-csv"),
+    path("at-risk/", views.churn_at_risk, name="churn-at-risk"),
+    path("at-risk/accounts.csv", views.churn_at_risk_csv, name="churn-at-risk-csv"),
+    path("at-risk/model/", views.churn_model, name="churn-model"),
+    path("at-risk/retrain/", views.churn_retrain, name="churn-retrain"),
 ]

@@ -9,7 +9,9 @@ together, then weighted (weights are settings: `BACKLIGHT_RANKING_WEIGHTS`):
 - NPS impact: how many NPS points the organisation would gain if this theme's detractors were
   passives (the Thematic method): 100 × its detractors ÷ all NPS respondents;
 - ARR affected: annual revenue of the accounts that raised it (not positively);
-- churn risk: ARR-weighted churn probability of those accounts (weight 0 until churn scores exist).
+- churn risk: ARR-weighted churn probability of those accounts (from the latest churn scoring,
+  issue #7), times their ARR: the revenue expected to walk away. Themes whose accounts have no
+  score yet get nothing for this part.
 
 A theme is *emerging* when its last weeks spike against its own baseline. Plain Python, no ORM.
 """
@@ -19,13 +21,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 PARTS = ("volume", "trend", "negativity", "nps_impact", "arr", "churn_risk")
+# Churn risk takes .15 from volume, NPS impact and ARR (.05 each): revenue at risk is the
+# strongest sign that a pain point costs money, but it rests on a model and only on scored
+# accounts, so the figures a PM can count by hand keep most of the weight. They sum to 1.
 DEFAULT_WEIGHTS: Mapping[str, float] = {
-    "volume": 0.25,
+    "volume": 0.20,
     "trend": 0.10,
     "negativity": 0.15,
-    "nps_impact": 0.25,
-    "arr": 0.25,
-    "churn_risk": 0.0,
+    "nps_impact": 0.20,
+    "arr": 0.20,
+    "churn_risk": 0.15,
 }
 
 

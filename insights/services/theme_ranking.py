@@ -12,7 +12,8 @@ from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
 
-from insights.models import ChurnScore, Customer, Feedback, Theme
+from insights.models import Customer, Feedback, Theme
+from insights.selectors.churn import churn_probabilities_latest
 
 WEEKS_SHOWN = 16  # the trend sparkline, and the baseline an emerging theme spikes against
 
@@ -121,13 +122,8 @@ def _day_start(day: dt.date) -> dt.datetime:
 
 
 def _churn_risk_latest() -> dict[int, float]:
-    """Each account's latest churn probability (issue #7 fills these in)."""
-    latest: dict[int, float] = {}
-    for customer_id, probability in ChurnScore.objects.order_by(
-        "customer_id", "-scored_at"
-    ).values_list("customer_id", "probability"):
-        latest.setdefault(customer_id, probability)
-    return latest
+    """Each active account's churn probability from the latest churn scoring run."""
+    return churn_probabilities_latest()
 
 
 def _weekly_counts(*, now: dt.datetime) -> dict[int, list[int]]:

@@ -1,6 +1,12 @@
 """Pages for feedback, pain points, accounts and imports. Thin: selectors read, templates show.
 One module per part of the app; urls.py reaches every view through this package."""
 
+from insights.views.churn import (
+    churn_at_risk,
+    churn_at_risk_csv,
+    churn_model,
+    churn_retrain,
+)
 from insights.views.customers import (
     customer_detail,
     customer_list,
@@ -30,6 +36,10 @@ from insights.views.themes import (
 )
 
 __all__ = [
+    "churn_at_risk",
+    "churn_at_risk_csv",
+    "churn_model",
+    "churn_retrain",
     "customer_detail",
     "customer_list",
     "feedback_list",

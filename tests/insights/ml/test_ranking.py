@@ -62,6 +62,16 @@ def test_a_weight_of_zero_removes_a_part():
     assert scores[1].score == pytest.approx(scores[2].score)
 
 
+def test_the_default_weights_sum_to_one_and_count_churn_risk():
+    # Churn scores exist since issue #7: the part is live by default.
+    assert sum(DEFAULT_WEIGHTS.values()) == pytest.approx(1.0)
+    assert DEFAULT_WEIGHTS["churn_risk"] == 0.15
+    # Expected ARR lost, 0.6 × 10,000 against 0.1 × 10,000: the first gets the full 15 points
+    scores = impact_scores([stats(1, churn_risk=0.6), stats(2, churn_risk=0.1)])
+    assert scores[1].parts["churn_risk"] == pytest.approx(15.0)
+    assert scores[2].parts["churn_risk"] == pytest.approx(2.5)
+
+
 def test_churn_risk_counts_only_with_a_weight_and_scores():
     weights = {**DEFAULT_WEIGHTS, "churn_risk": 0.2}
     scores = impact_scores(
