@@ -20,8 +20,9 @@ from insights.selectors import (
     pain_points_top,
     role_member_counts,
 )
-from metrics.selectors import scores_between
+from metrics.selectors import headline
 from roadmap.selectors import backlog_counts_by_status
+from roadmap.wins import wins_recent
 from touchpoints.adherence import adherence_report
 from touchpoints.selectors import touchpoint_list, user_logs_own_touchpoints
 
@@ -30,18 +31,7 @@ logger = logging.getLogger(__name__)
 SCORE_WINDOW_DAYS = 90
 FEEDBACK_WINDOW_DAYS = 30
 CHURN_WINDOW_DAYS = 365
-
-
-def _score_window(today: dt.date, *, windows_back: int = 0) -> tuple[dt.date, dt.date]:
-    """The 90 days ending today (windows_back=0), or the 90 days before those (1)."""
-    end = today - dt.timedelta(days=SCORE_WINDOW_DAYS * windows_back)
-    return end - dt.timedelta(days=SCORE_WINDOW_DAYS - 1), end
-
-
-def _change(current: float | None, previous: float | None) -> float | None:
-    if current is None or previous is None:
-        return None
-    return current - previous
+HOME_WINS = 3
 
 
 @require_safe
@@ -61,8 +51,9 @@ def home(request: HttpRequest) -> HttpResponse:
             churned_since=today - dt.timedelta(days=CHURN_WINDOW_DAYS)
         )
     if can_view_feedback:
-        start, end = _score_window(today)
-        context["scores"] = scores_between(start=start, end=end)
+        # NPS and CSAT come from the metric snapshots (this quarter so far against the last), as
+        # the reports read them: no page aggregates raw feedback.
+        context["nps"] = headline("nps")
         context["feedback_recent_count"] = feedback_count_since(
             since=now - dt.timedelta(days=FEEDBACK_WINDOW_DAYS)
         )
@@ -87,11 +78,12 @@ def home(request: HttpRequest) -> HttpResponse:
         context["backlog_counts"] = backlog_counts_by_status()
 
     if user.has_perm("metrics.view_metricsnapshot") and can_view_feedback:
-        start, end = _score_window(today, windows_back=1)
-        current, previous = context["scores"], scores_between(start=start, end=end)
-        context["previous_scores"] = previous
-        context["nps_change"] = _change(current.nps.value, previous.nps.value)
-        context["csat_change"] = _change(current.csat.value, previous.csat.value)
+        context["csat"] = headline("csat")
+        context["show_health"] = True
+
+    if user.has_perm("roadmap.view_backlogitem"):
+        # Shipped items that met their target: shown when there are some, to everyone.
+        context["wins"] = wins_recent(limit=HOME_WINS)
 
     if user.has_perm("insights.view_importjob"):
         context["recent_imports"] = list(import_job_list()[:5])

@@ -1,7 +1,11 @@
-"""The survey metrics, as pure functions: scores in, dataclasses out, no ORM.
+"""The metrics, as pure functions: scores and counts in, dataclasses out, no ORM.
 
 Selectors count in the database and call the `*_from_counts` functions; tests and callers holding a
 list of scores call `nps`, `csat` and `ces_mean`. Both paths share one formula each.
+
+Percentages (NPS points, CSAT, adoption, task success, adherence) are on a 0…100 scale; CES is a
+mean on its 1…7 scale. Every result carries `value` (None when there is nothing to measure), `n`
+and a 95 % interval (`ci_low`, `ci_high`, None when it cannot be computed).
 """
 
 import math
@@ -41,7 +45,8 @@ class CsatResult:
 
 @dataclass(frozen=True)
 class CesResult:
-    """Mean Customer Effort Score (1–7) with a normal 95 % interval (None below two answers)."""
+    """Mean Customer Effort Score (1–7) with a normal 95 % interval, clipped to 1…7 (None below
+    two answers)."""
 
     value: float | None
     n: int
@@ -91,12 +96,13 @@ def nps(scores: Iterable[int | None]) -> NpsResult:
     )
 
 
-def wilson_interval(successes: int, n: int, *, z: float = Z_95) -> tuple[float, float]:
+def wilson_interval(successes: float, n: int, *, z: float = Z_95) -> tuple[float, float]:
     """Wilson score interval of a proportion, in 0…1. Unlike the normal interval it stays inside
-    0…1 and behaves at 0 % and 100 %, which small monthly samples often hit."""
-    if n == 0:
+    0…1 and behaves at 0 % and 100 %, which small monthly samples often hit. `successes` may be
+    fractional (a mean over several features, see `adoption_breadth_from_counts`)."""
+    if n <= 0:
         raise ValueError("n must be positive")
-    p = successes / n
+    p = min(max(successes / n, 0.0), 1.0)
     denominator = 1 + z**2 / n
     centre = (p + z**2 / (2 * n)) / denominator
     half_width = z * math.sqrt(p * (1 - p) / n + z**2 / (4 * n**2)) / denominator
@@ -129,7 +135,9 @@ def ces_from_moments(*, n: int, total: float, total_of_squares: float) -> CesRes
         return CesResult(mean, n, None, None)
     sample_variance = max(total_of_squares - n * mean**2, 0.0) / (n - 1)
     margin = Z_95 * math.sqrt(sample_variance / n)
-    return CesResult(mean, n, mean - margin, mean + margin)
+    low, high = CES_RANGE
+    # Clipped to the scale, as NPS is: a mean of 1–7 answers cannot lie outside 1…7.
+    return CesResult(mean, n, max(mean - margin, low), min(mean + margin, high))
 
 
 def ces_mean(scores: Iterable[int | None]) -> CesResult:
@@ -138,3 +146,48 @@ def ces_mean(scores: Iterable[int | None]) -> CesResult:
     return ces_from_moments(
         n=len(kept), total=float(sum(kept)), total_of_squares=float(sum(s * s for s in kept))
     )
+
+
+@dataclass(frozen=True)
+class RateResult:
+    """A share in percent (adoption, task success, adherence) with a Wilson 95 % interval;
+    `value` is None when `n` (the denominator) is 0."""
+
+    value: float | None
+    n: int
+    successes: float
+    ci_low: float | None
+    ci_high: float | None
+
+
+def rate_from_counts(*, successes: float, n: int) -> RateResult:
+    """`successes` out of `n` in percent, with its Wilson interval."""
+    if n == 0:
+        return RateResult(None, 0, 0, None, None)
+    if not 0 <= successes <= n:
+        raise ValueError("successes must be between 0 and n")
+    low, high = wilson_interval(successes, n)
+    return RateResult(
+        value=successes / n * 100, n=n, successes=successes, ci_low=low * 100, ci_high=high * 100
+    )
+
+
+def adoption_rate_from_counts(*, adopters: int, active: int) -> RateResult:
+    """Adoption of one feature: users (or accounts) who used it ÷ active users (or accounts)."""
+    return rate_from_counts(successes=adopters, n=active)
+
+
+def adoption_breadth_from_counts(*, feature_users: dict[str, int], active: int) -> RateResult:
+    """Adoption across features: the share of (active user, tracked feature) pairs in which the
+    user used the feature — the mean of the features' adoption rates, weighted by users. `n` is
+    the number of active users; the interval treats the mean adopters per feature as successes.
+    None (with n 0) when no feature is tracked: there is nothing to adopt."""
+    if not feature_users:
+        return RateResult(None, 0, 0, None, None)
+    mean_adopters = sum(feature_users.values()) / len(feature_users)
+    return rate_from_counts(successes=mean_adopters, n=active)
+
+
+def task_success_from_counts(*, successes: int, attempts: int) -> RateResult:
+    """Task success rate: tasks that succeeded ÷ tasks attempted."""
+    return rate_from_counts(successes=successes, n=attempts)

@@ -1,5 +1,6 @@
 """Precomputed figures that dashboards read, so no page aggregates raw feedback."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
@@ -50,3 +51,17 @@ class MetricSnapshot(TimeStamped):
 
     def __str__(self) -> str:
         return f"{self.get_metric_display()} {self.period_start} = {self.value}"
+
+
+class ReportSubscription(TimeStamped):
+    """One person's choice of report emails: the weekly executive digest is opt-in."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="report_subscription"
+    )
+    weekly_digest = models.BooleanField(
+        default=False, help_text="Weekly email with the headline figures and links to the reports."
+    )
+
+    def __str__(self) -> str:
+        return f"report emails of {self.user}"

@@ -1,8 +1,18 @@
 import pytest
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 
 from insights.roles import Role
 from tests.touchpoints.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Metric snapshots, sessions of throttling and weekly send-once marks live in the cache; each
+    test starts and ends with an empty one, so nothing leaks from one test into another."""
+    cache.clear()
+    yield
+    cache.clear()
 
 
 def user_with_role(role: str | None, *, username: str | None = None):

@@ -10,6 +10,8 @@ from django.utils import timezone
 
 from insights.models import Feedback, RunStatus
 from insights.roles import Role
+from metrics.selectors import QUARTER, period_start
+from metrics.services import metric_snapshots_compute
 from roadmap.models import BacklogItem
 from tests.conftest import user_with_role
 from tests.insights.factories import (
@@ -67,8 +69,9 @@ def signed_in(client, role):
 
 
 def given_a_customer_base():
-    """Three accounts (one churned 60 days ago), ten NPS answers this quarter (NPS 30), four the
-    quarter before (NPS −50), and CSAT 75 % now against 50 % before."""
+    """Three accounts (one churned 60 days ago), ten NPS answers this quarter (NPS 30) and four
+    the quarter before (NPS −50), CSAT 75 % this quarter against 50 % before; the metric
+    snapshots computed, as the worker does after data arrives."""
     today = timezone.localdate()
     now = timezone.now()
     acme = CustomerFactory(name="Acme", arr=Decimal("30000"))
@@ -79,12 +82,16 @@ def given_a_customer_base():
         churned=True,
         churned_on=today - dt.timedelta(days=60),
     )
-    recent = now - dt.timedelta(days=10)
+    quarter_start = timezone.make_aware(
+        dt.datetime.combine(period_start(today, QUARTER), dt.time(0, 1))
+    )
+    # In the last ten days and in this quarter, whatever the day the test runs.
+    recent = max(now - dt.timedelta(days=10), min(quarter_start, now))
     for score in (9, 10, 9, 10, 9, 7, 8, 7, 3, 6):
         FeedbackFactory(nps=score, received_at=recent, customer=acme)
     for score in (5, 4, 4, 1):
-        FeedbackFactory(csat=score, received_at=now - dt.timedelta(days=40), customer=acme)
-    before = now - dt.timedelta(days=120)
+        FeedbackFactory(csat=score, received_at=recent, customer=acme)
+    before = quarter_start - dt.timedelta(days=40)
     for score in (10, 0, 0, 0):
         FeedbackFactory(nps=score, received_at=before, customer=acme)
     for score in (5, 1):
@@ -95,6 +102,7 @@ def given_a_customer_base():
         received_at=now - dt.timedelta(hours=1),
         customer=acme,
     )
+    metric_snapshots_compute(force=True)
 
 
 # ------------------------------------------------------------------------------------------------
@@ -111,8 +119,8 @@ def test_home_shows_everyone_the_customer_pulse(client, role):
 
     assert response.status_code == 200
     assert text_of(response, "stat-accounts").startswith("Accounts 2 active · 3 in total")
-    # 10 NPS answers and the redacted one in the last 30 days; the CSAT ones are 40 days old.
-    assert "Feedback, last 30 days 11" in text_of(response, "stat-feedback")
+    # 10 NPS answers, 4 CSAT answers and the redacted one in the last 30 days.
+    assert "Feedback, last 30 days 15" in text_of(response, "stat-feedback")
     nps = text_of(response, "stat-nps")
     assert "30.0" in nps
     assert "n = 10" in nps
@@ -203,11 +211,13 @@ def test_home_executive_sees_trend_revenue_and_churn(client):
 
     panel = text_of(client.get(reverse("home")), "panel-executive")
 
-    assert "NPS, last 90 days 30.0" in panel
-    assert "+80.0 pts vs -50.0 the 90 days before" in panel
+    # NPS: last quarter's −50 lies outside this quarter's interval, so the change is flagged
+    assert "NPS, this quarter so far 30.0" in panel
+    assert "+80.0 pts vs -50.0 last quarter" in panel
     assert "n = 10 / 4" in panel
-    assert "CSAT, last 90 days 75.0%" in panel
-    assert "+25.0 pts vs 50.0%" in panel
+    # CSAT: four answers give a wide interval that holds last quarter's 50 %: within noise
+    assert "CSAT, this quarter so far 75.0%" in panel
+    assert "25.0 pts, within noise vs 50.0% last quarter" in panel
     assert "ARR, active accounts $48,000 across 2 accounts" in panel
     assert "Churned, last 12 months 1 account $12,000 ARR lost" in panel
 
@@ -243,10 +253,11 @@ def test_home_for_a_user_without_a_role(client):
 @pytest.mark.parametrize(
     ("role", "queries"),
     [
-        (Role.ENGINEER, 19),  # + progress, status and what is missing: 5 queries
-        (Role.PRODUCT_MANAGER, 14),
-        (Role.EXECUTIVE, 12),
-        (Role.ADMIN, 17),
+        # Each with the wins feed: 1 query while there is no win (2 with some).
+        (Role.ENGINEER, 20),  # + progress, status and what is missing: 5 queries
+        (Role.PRODUCT_MANAGER, 15),
+        (Role.EXECUTIVE, 13),
+        (Role.ADMIN, 18),
     ],
 )
 def test_home_query_count_does_not_grow_with_data(
@@ -522,6 +533,7 @@ def test_report_has_charts_and_the_table_of_figures(client):
 
 def test_report_without_answers_says_so_and_loads_no_plotly(client):
     signed_in(client, Role.PRODUCT_MANAGER)
+    metric_snapshots_compute(force=True)
 
     content = client.get(reverse("metrics:report")).content.decode()
 

@@ -49,6 +49,12 @@ from insights.selectors.themes import (
     theme_quotes,
     theme_weekly_volume,
 )
+from insights.selectors.usage import (
+    feedback_max_id,
+    insights_changed_since,
+    usage_feature_names,
+    usage_snapshots_between,
+)
 
 __all__ = [
     "CustomerFilters",
@@ -75,9 +81,11 @@ __all__ = [
     "feedback_count_since",
     "feedback_facets",
     "feedback_list",
+    "feedback_max_id",
     "feedback_received_between",
     "feedback_recent",
     "import_job_list",
+    "insights_changed_since",
     "pain_point_filters_set",
     "pain_points_ranked",
     "pain_points_top",
@@ -91,4 +99,6 @@ __all__ = [
     "theme_map_themes",
     "theme_quotes",
     "theme_weekly_volume",
+    "usage_feature_names",
+    "usage_snapshots_between",
 ]

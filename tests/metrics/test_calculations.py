@@ -1,14 +1,19 @@
-"""NPS, CSAT and CES against cases worked out by hand."""
+"""NPS, CSAT, CES and the rates against cases worked out by hand."""
 
 import pytest
 
 from metrics.calculations import (
+    RateResult,
+    adoption_breadth_from_counts,
+    adoption_rate_from_counts,
     ces_from_moments,
     ces_mean,
     csat,
     csat_from_counts,
     nps,
     nps_from_counts,
+    rate_from_counts,
+    task_success_from_counts,
     wilson_interval,
 )
 
@@ -157,3 +162,70 @@ def test_ces_from_moments_matches_ces_mean():
 def test_ces_rejects_scores_off_the_scale():
     with pytest.raises(ValueError, match="outside 1–7"):
         ces_mean([8])
+
+
+# --- rates: adoption, task success, adherence -------------------------------------------------
+
+
+def test_task_success_is_successes_over_attempts_with_a_wilson_interval():
+    # 90 of 100: z² = 3.8416, denominator 1.038416
+    # centre = (0.9 + 0.019208) / 1.038416 = 0.885209
+    # half   = 1.96 · √(0.0009 + 0.00009604) / 1.038416 = 0.059570 → 82.56 … 94.48
+    result = task_success_from_counts(successes=90, attempts=100)
+
+    assert result.value == pytest.approx(90.0)
+    assert (result.n, result.successes) == (100, 90)
+    assert round(result.ci_low, 2) == 82.56
+    assert round(result.ci_high, 2) == 94.48
+
+
+def test_adoption_rate_of_one_feature():
+    # 3 of 4 active users: Wilson 30.06 … 95.44
+    result = adoption_rate_from_counts(adopters=3, active=4)
+
+    assert result.value == pytest.approx(75.0)
+    assert round(result.ci_low, 2) == 30.06
+    assert round(result.ci_high, 2) == 95.44
+
+
+def test_adoption_breadth_is_the_user_weighted_mean_of_the_features():
+    # export 3 of 4, dashboards 2 of 4 → (3 + 2) / (2 · 4) = 62.5 %; mean adopters 2.5 of 4
+    result = adoption_breadth_from_counts(feature_users={"export": 3, "dashboards": 2}, active=4)
+
+    assert result.value == pytest.approx(62.5)
+    assert result.n == 4
+    assert round(result.ci_low, 2) == 21.94
+    assert round(result.ci_high, 2) == 90.81
+
+
+def test_adoption_breadth_without_tracked_features_has_no_value():
+    result = adoption_breadth_from_counts(feature_users={}, active=40)
+
+    assert (result.value, result.n, result.ci_low) == (None, 0, None)
+
+
+def test_rates_of_nothing_are_none():
+    assert task_success_from_counts(successes=0, attempts=0) == RateResult(None, 0, 0, None, None)
+    assert adoption_rate_from_counts(adopters=0, active=0).value is None
+
+
+def test_rate_at_zero_and_at_one_hundred_percent_stays_in_range():
+    none_of_five = rate_from_counts(successes=0, n=5)
+    all_of_five = rate_from_counts(successes=5, n=5)
+
+    assert none_of_five.ci_low == pytest.approx(0.0, abs=1e-9)
+    assert round(none_of_five.ci_high, 2) == 43.45
+    assert round(all_of_five.ci_low, 2) == 56.55
+    assert all_of_five.ci_high == 100.0
+
+
+def test_rate_rejects_impossible_counts():
+    with pytest.raises(ValueError, match="between 0 and n"):
+        task_success_from_counts(successes=5, attempts=4)
+
+
+def test_ces_interval_is_clipped_to_the_scale():
+    # mean 4, sample variance 8, margin 1.96 · √(8 / 2) = 3.92 → 0.08 … 7.92, clipped
+    result = ces_mean([2, 6])
+
+    assert (result.value, result.ci_low, result.ci_high) == (4.0, 1.0, 7.0)
