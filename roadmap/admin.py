@@ -8,6 +8,8 @@ from roadmap.models import (
     Subscription,
     WebhookDelivery,
 )
+from roadmap.sharing.forms import OutboundWebhookAdminForm
+from roadmap.sharing.services import outbound_webhook_create
 
 
 class BacklogThemeLinkInline(admin.TabularInline):
@@ -44,10 +46,25 @@ class ImpactReviewAdmin(admin.ModelAdmin):
 
 @admin.register(OutboundWebhook)
 class OutboundWebhookAdmin(admin.ModelAdmin):
+    form = OutboundWebhookAdminForm
     list_display = ("name", "url", "is_active", "created_by")
     list_filter = ("is_active",)
     search_fields = ("name", "url")
     raw_id_fields = ("created_by",)
+
+    def save_model(self, request, obj, form, change):
+        # A new webhook goes through the service, which gives it its signing secret.
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        created = outbound_webhook_create(
+            name=obj.name,
+            url=obj.url,
+            is_active=obj.is_active,
+            created_by=obj.created_by or request.user,
+        )
+        obj.pk, obj.secret, obj.created_by = created.pk, created.secret, created.created_by
+        obj._state.adding = False
 
 
 @admin.register(WebhookDelivery)

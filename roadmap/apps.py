@@ -19,3 +19,10 @@ class RoadmapConfig(AppConfig):
         # migrate, so a model added later lands in the Admin role without a migration of its own.
         # `roadmap` is the last app migrated, so every permission exists by the time it runs.
         post_migrate.connect(_roles_sync, sender=self, dispatch_uid="backlight-roles-sync")
+        # The executive report (metrics, below roadmap) shows the wins through a panel it asks
+        # for, never by importing roadmap.
+        from metrics.report_panels import report_panel_register
+        from roadmap.sharing import tasks  # noqa: F401  (workers learn sharing's tasks)
+        from roadmap.wins import wins_report_panel
+
+        report_panel_register(name="wins", render=wins_report_panel)

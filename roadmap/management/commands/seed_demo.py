@@ -10,7 +10,7 @@ from django.utils import timezone
 from insights.demo import DEMO_LOGINS, DEMO_MARKER_EXTERNAL_ID, DEMO_PASSWORD
 from insights.demo_exports import demo_export_samples_write
 from insights.selectors import contact_emails_sample
-from roadmap.demo import demo_organisation_seed
+from roadmap.demo import demo_impact_seed, demo_organisation_seed
 
 
 class Command(BaseCommand):
@@ -37,7 +37,10 @@ class Command(BaseCommand):
 
     def handle(self, *args, seed: int, today: dt.date | None, quiet: bool, **options):
         started = time.monotonic()
-        summary = demo_organisation_seed(seed=seed, today=today or timezone.localdate())
+        today = today or timezone.localdate()
+        summary = demo_organisation_seed(seed=seed, today=today)
+        # The impact reviews that are due by `today`, so the demo opens on a verdict.
+        impact = demo_impact_seed(today=today, seed=seed)
         samples = demo_export_samples_write(
             Path(settings.VAR_DIR) / "demo", emails=contact_emails_sample(limit=200)
         )
@@ -68,6 +71,11 @@ class Command(BaseCommand):
                 ("backlog items", summary.backlog_items),
             ):
                 self.stdout.write(f"  {label:<20} {count:>6}")
+        if impact.verdict:
+            self.stdout.write(
+                f"Impact of the shipped export fix: {impact.verdict} "
+                f"({impact.measured} review{'s' if impact.measured != 1 else ''} measured now)"
+            )
         for sample in samples:
             self.stdout.write(f"Sample export to try Imports with: {sample}")
         self.stdout.write(f"\nDemo logins (password {DEMO_PASSWORD!r}, demo only):")
