@@ -25,8 +25,10 @@ CELERY_QUEUES := default,ingest,nlp,ml
 DEMO_ADDR := 127.0.0.1:8000
 DEMO_PASSWORD := backlight-demo
 # Analysis steps `make demo` runs after seeding, as manage.py commands (one per word, run in
-# order): the insights pipeline (redact, embed, sentiment, themes, ranking).
-ANALYZE_COMMANDS := analyze_feedback
+# order): the insights pipeline (redact, embed, sentiment, themes, ranking), then the churn model
+# (train on the history, score the active accounts, re-rank the pain points with their risk), then
+# the metric snapshots the home page and reports read (beat computes them on a real deployment).
+ANALYZE_COMMANDS := analyze_feedback train_churn compute_metrics
 
 .PHONY: help install lock migrate demo analyze test chromium lint format bench worker beat \
 	clean distclean

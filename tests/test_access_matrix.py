@@ -17,12 +17,15 @@ from django.utils import timezone
 
 from insights.models import RunStatus
 from insights.roles import Role
+from roadmap.models import Subscription
+from roadmap.sharing.services import outbound_webhook_create, subscription_create
 from tests.conftest import user_with_role
 from tests.insights.factories import CustomerFactory, ImportJobFactory, ThemeFactory
 from tests.roadmap.factories import BacklogItemFactory
 from tests.touchpoints.factories import (
     HackathonFactory,
     HackathonOutcomeFactory,
+    TeamFactory,
     TouchpointFactory,
     UserFactory,
 )
@@ -123,6 +126,25 @@ EXPECTED: dict[str, dict[str, tuple]] = {
         "GET":  (LOGIN, 200, 200, 200, 200, 403),
         "POST": (LOGIN, 405, 405, 405, 405, 403),
     },
+    # Churn: whoever reads churn scores reads the at-risk list, its CSV and the model card (the
+    # roles give insights.view_churnscore to all four); retraining is for who may start model
+    # runs (Admin, PM). A PM's POST queues a run and goes back to the list.
+    "insights:churn-at-risk": {
+        "GET":  (LOGIN, 200, 200, 200, 200, 403),
+        "POST": (LOGIN, 405, 405, 405, 405, 403),
+    },
+    "insights:churn-at-risk-csv": {
+        "GET":  (LOGIN, 200, 200, 200, 200, 403),
+        "POST": (LOGIN, 405, 405, 405, 405, 403),
+    },
+    "insights:churn-model": {
+        "GET":  (LOGIN, 200, 200, 200, 200, 403),
+        "POST": (LOGIN, 405, 405, 405, 405, 403),
+    },
+    "insights:churn-retrain": {
+        "GET":  (LOGIN, 405, 405, 403, 403, 403),
+        "POST": (LOGIN, 302, 302, 403, 403, 403),
+    },
     "insights:import-list": {
         "GET":  (LOGIN, 200, 403, 403, 403, 403),
         "POST": (LOGIN, 405, 403, 403, 403, 403),
@@ -221,6 +243,25 @@ EXPECTED: dict[str, dict[str, tuple]] = {
         "GET":  (LOGIN, 200, 200, 200, 200, 403),
         "POST": (LOGIN, 405, 405, 405, 405, 403),
     },
+    # Creating and editing items: PMs and admins; an empty form comes back with its errors.
+    "roadmap:backlog-new": {
+        "GET":  (LOGIN, 200, 200, 403, 403, 403),
+        "POST": (LOGIN, 400, 400, 403, 403, 403),
+    },
+    "roadmap:backlog-edit": {
+        "GET":  (LOGIN, 200, 200, 403, 403, 403),
+        "POST": (LOGIN, 400, 400, 403, 403, 403),
+    },
+    # Moving a card: PMs and admins; an empty move goes back to the board with the reason.
+    "roadmap:backlog-move": {
+        "GET":  (LOGIN, 405, 405, 403, 403, 403),
+        "POST": (LOGIN, 302, 302, 403, 403, 403),
+    },
+    # The Jira/Linear CSV: whoever reads the board.
+    "roadmap:backlog-export": {
+        "GET":  (LOGIN, 200, 200, 200, 200, 403),
+        "POST": (LOGIN, 405, 405, 405, 405, 403),
+    },
     "roadmap:pain": {
         "GET":  (LOGIN, 200, 200, 200, 200, 403),
         "POST": (LOGIN, 405, 405, 405, 405, 403),
@@ -233,7 +274,62 @@ EXPECTED: dict[str, dict[str, tuple]] = {
         "GET":  (LOGIN, 405, 405, 403, 403, 403),
         "POST": (LOGIN, 302, 302, 403, 403, 403),
     },
+    "roadmap:wins": {  # everyone who can view the backlog
+        "GET":  (LOGIN, 200, 200, 200, 200, 403),
+        "POST": (LOGIN, 405, 405, 405, 405, 403),
+    },
+    # Sharing: everyone who reads the roadmap manages their own digests and alerts (an empty
+    # POST comes back with its errors); PMs subscribe teams and change or remove their
+    # subscriptions (the object here is a team's: 404 for those who may not manage it). The
+    # webhook page and its test button are for admins.
+    "roadmap:subscriptions": {
+        "GET":  (LOGIN, 200, 200, 200, 200, 403),
+        "POST": (LOGIN, 400, 400, 400, 400, 403),
+    },
+    "roadmap:subscription-team-create": {
+        "GET":  (LOGIN, 405, 405, 403, 403, 403),
+        "POST": (LOGIN, 400, 400, 403, 403, 403),
+    },
+    "roadmap:subscription-update": {  # an empty form goes back to the page with the reason
+        "GET":  (LOGIN, 405, 405, 405, 405, 403),
+        "POST": (LOGIN, 302, 302, 404, 404, 403),
+    },
+    "roadmap:subscription-delete": {
+        "GET":  (LOGIN, 405, 405, 405, 405, 403),
+        "POST": (LOGIN, 302, 302, 404, 404, 403),
+    },
+    "roadmap:webhooks": {
+        "GET":  (LOGIN, 200, 403, 403, 403, 403),
+        "POST": (LOGIN, 405, 403, 403, 403, 403),
+    },
+    "roadmap:webhook-test": {  # queued after commit: nothing is posted from this test
+        "GET":  (LOGIN, 405, 403, 403, 403, 403),
+        "POST": (LOGIN, 302, 403, 403, 403, 403),
+    },
     "metrics:report": {
+        "GET":  (LOGIN, 200, 200, 403, 200, 403),
+        "POST": (LOGIN, 405, 405, 403, 405, 403),
+    },
+    # The executive report, its exports and the product dashboard: whoever reads the reports
+    # (executives, PMs, admins); engineers do not (their role has no report permission). The
+    # digest opt-in is saved by a POST from the report page; an empty one switches it off.
+    "metrics:executive-report": {
+        "GET":  (LOGIN, 200, 200, 403, 200, 403),
+        "POST": (LOGIN, 405, 405, 403, 405, 403),
+    },
+    "metrics:executive-report-csv": {
+        "GET":  (LOGIN, 200, 200, 403, 200, 403),
+        "POST": (LOGIN, 405, 405, 403, 405, 403),
+    },
+    "metrics:executive-report-pdf": {
+        "GET":  (LOGIN, 200, 200, 403, 200, 403),
+        "POST": (LOGIN, 405, 405, 403, 405, 403),
+    },
+    "metrics:executive-report-subscription": {
+        "GET":  (LOGIN, 405, 405, 403, 405, 403),
+        "POST": (LOGIN, 302, 302, 403, 302, 403),
+    },
+    "metrics:dashboard": {
         "GET":  (LOGIN, 200, 200, 403, 200, 403),
         "POST": (LOGIN, 405, 405, 403, 405, 403),
     },
@@ -270,6 +366,14 @@ def _finished_import_job():
     return ImportJobFactory(status=RunStatus.SUCCEEDED, confirmed_at=timezone.now())
 
 
+def _team_subscription():
+    return subscription_create(kind=Subscription.Kind.WEEKLY_DIGEST, team=TeamFactory())
+
+
+def _webhook():
+    return outbound_webhook_create(name="Slack", url="https://hooks.slack.com/services/T/B/X")
+
+
 # Objects behind the patterns that take arguments.
 URL_KWARGS: dict[str, Callable[[], dict]] = {
     "insights:theme-detail": lambda: {"pk": ThemeFactory().pk},
@@ -285,11 +389,16 @@ URL_KWARGS: dict[str, Callable[[], dict]] = {
     "touchpoints:touchpoint-detail": lambda: {"pk": TouchpointFactory().pk},
     "touchpoints:touchpoint-edit": lambda: {"pk": TouchpointFactory().pk},
     "roadmap:backlog-detail": lambda: {"pk": BacklogItemFactory().pk},
+    "roadmap:backlog-edit": lambda: {"pk": BacklogItemFactory().pk},
+    "roadmap:backlog-move": lambda: {"pk": BacklogItemFactory().pk},
     **{
         f"touchpoints:hackathon-{name}": lambda: {"pk": HackathonFactory().pk}
         for name in ("detail", "problem-add", "team-add", "outcome-add")
     },
     "roadmap:promote-outcome": lambda: {"pk": HackathonOutcomeFactory().pk},
+    "roadmap:subscription-update": lambda: {"pk": _team_subscription().pk},
+    "roadmap:subscription-delete": lambda: {"pk": _team_subscription().pk},
+    "roadmap:webhook-test": lambda: {"pk": _webhook().pk},
     "touchpoints:calendar-feed": lambda: {
         "token": engineer_settings_get(user=UserFactory(username="feed_owner")).calendar_token
     },

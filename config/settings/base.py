@@ -173,10 +173,56 @@ CELERY_BEAT_SCHEDULE = {
         "task": "insights.tasks.analysis_nightly",
         "schedule": crontab(hour=2, minute=30),
     },
+    # Churn: retrain and rescore every night (after the analysis, before the metric snapshots),
+    # and soon after new feedback, usage, accounts or a finished import arrive.
+    "churn-nightly": {
+        "task": "insights.tasks.churn_nightly",
+        "schedule": crontab(hour=3, minute=0),
+    },
+    "churn-refresh": {
+        "task": "insights.tasks.churn_refresh",
+        "schedule": timedelta(minutes=15),
+    },
     # Reminders to engineers behind their touchpoint goal and digests to team leads, weekly.
     "touchpoint-reminders-weekly": {
         "task": "touchpoints.tasks.touchpoint_reminders_send",
         "schedule": crontab(hour=8, minute=0, day_of_week=1),
+    },
+    # Metric snapshots for the dashboards: recomputed when the data changed (checked every
+    # 5 minutes, so an import shows within minutes), and in full every night.
+    "metric-snapshots-refresh": {
+        "task": "metrics.tasks.metric_snapshots_refresh",
+        "schedule": timedelta(minutes=5),
+    },
+    "metric-snapshots-nightly": {
+        "task": "metrics.tasks.metric_snapshots_nightly",
+        "schedule": crontab(hour=3, minute=15),
+    },
+    # The executive digest (opted-in report readers), Monday mornings after the nightly snapshots.
+    "executive-digest-weekly": {
+        "task": "metrics.digest.executive_digest_weekly",
+        "schedule": crontab(hour=7, minute=0, day_of_week=1),
+    },
+    # Impact reviews of shipped items that fell due, daily after the nightly analysis (fresh
+    # themes and sentiment) and churn scoring.
+    "impact-reviews-daily": {
+        "task": "roadmap.tasks.impact_reviews_measure_due",
+        "schedule": crontab(hour=4, minute=0),
+    },
+    # Sharing (roadmap/sharing/): webhook deliveries due for another attempt, every minute;
+    # alerts on emerging pain points hourly (the themes' figures change with each analysis);
+    # the weekly digest on Monday mornings, after the nightly analysis and snapshots.
+    "webhook-deliveries-resend": {
+        "task": "roadmap.sharing.tasks.webhook_deliveries_resend",
+        "schedule": timedelta(minutes=1),
+    },
+    "emerging-alerts-hourly": {
+        "task": "roadmap.sharing.tasks.emerging_alerts_send",
+        "schedule": crontab(minute=20),
+    },
+    "weekly-digests": {
+        "task": "roadmap.sharing.tasks.weekly_digests_send",
+        "schedule": crontab(hour=8, minute=30, day_of_week=1),
     },
 }
 # A run still RUNNING this long after it started is taken as lost and failed by the reaper.
@@ -294,13 +340,17 @@ BACKLIGHT_IMPORT_STALE_AFTER = timedelta(
 
 # Where people reach Backlight: the links in emails (touchpoint reminders, digests) start here.
 BACKLIGHT_SITE_URL = env.str("BACKLIGHT_SITE_URL", default="http://127.0.0.1:8000")
+# Hosts that outbound webhooks may reach although the SSRF rules refuse them (private, loopback,
+# plain http): IP addresses or networks ("127.0.0.1", "10.20.0.0/16") or exact host names,
+# comma-separated. Empty by default; for tests and on-premise receivers (README "Sharing").
+BACKLIGHT_WEBHOOK_ALLOWED_HOSTS = env.list("BACKLIGHT_WEBHOOK_ALLOWED_HOSTS", default=[])
 
 # ---------------------------------------------------------------------------------------------
 # Insights engine (insights/services/analysis.py, insights/ml/)
 # ---------------------------------------------------------------------------------------------
 # Impact score weights of the pain-point ranking, over the defaults in insights/ml/ranking.py
-# (volume .25, trend .10, negativity .15, NPS impact .25, ARR .25, churn risk 0 until churn
-# scores exist, issue #7). JSON in the environment, e.g. '{"churn_risk": 0.2}'.
+# (volume .20, trend .10, negativity .15, NPS impact .20, ARR .20, churn risk .15). JSON in the
+# environment, e.g. '{"churn_risk": 0}' to rank without the churn model.
 BACKLIGHT_RANKING_WEIGHTS = env.json("BACKLIGHT_RANKING_WEIGHTS", default={})
 # A finished import requests a full analysis, and feedback posted to the API is themed as it
 # arrives — on real workers. In the embedded default (tasks run in-process) the pages' "Analyse
