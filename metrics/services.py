@@ -15,7 +15,8 @@ running it twice gives the same rows. What it writes, for the last `SNAPSHOT_MON
 * touchpoint adherence (% of engineers with a goal who are on track or done, as of the period's
   last day or today) for the organisation and per team (segment field "team").
 
-Churned ARR is not computed here: `churn_forecast_snapshots` is its place (see there).
+* the churn forecast (expected churned ARR in 90 days) of the latest churn scoring run by each
+  period's end, for every account and per segment, plan and region.
 """
 
 import datetime as dt
@@ -33,6 +34,12 @@ from django.utils import timezone
 
 from insights.models import ModelRun, RunStatus
 from insights.selectors import feedback_max_id, insights_changed_since
+from insights.selectors.churn import (
+    ChurnForecast,
+    churn_forecast,
+    churn_forecast_by,
+    churn_score_run_latest,
+)
 from insights.services.runs import run_claim
 from metrics.calculations import RateResult, rate_from_counts
 from metrics.models import MetricSnapshot
@@ -66,6 +73,7 @@ COMPUTED_METRICS = (
     Metric.ADOPTION,
     Metric.TASK_SUCCESS,
     Metric.TOUCHPOINT_ADHERENCE,
+    Metric.CHURN_FORECAST,
 )
 # Without a change, snapshots are recomputed at least this often anyway (edits of existing
 # feedback and touchpoints are not detected; the nightly run and this cover them).
@@ -169,6 +177,9 @@ def _recompute_reason(*, today: dt.date, now: dt.datetime) -> str | None:
         since=last.started_at, feedback_after_id=int(last.parameters.get("feedback_max_id", 0))
     ):
         return "changed"
+    scored = churn_score_run_latest()
+    if scored is not None and scored.finished_at and scored.finished_at > last.started_at:
+        return "churn scored"
     return None
 
 
@@ -350,10 +361,55 @@ def _adherence_rows(window: SnapshotWindow, computed_at: dt.datetime) -> list[Me
 def churn_forecast_snapshots(
     *, window: SnapshotWindow, computed_at: dt.datetime
 ) -> list[MetricSnapshot]:
-    """THE PLACE FOR THE CHURN FORECAST (Metric.CHURN_FORECAST: expected churned ARR in the next
-    90 days), left to the churn work. It returns the rows to write with the others — e.g. one
-    per period of `window` (value = Σ churn probability × ARR of the accounts scored by the
-    latest churn run, n = accounts scored) and per segment/plan/region. Rows returned here are
-    replaced like the others on every run. Until then nothing is written and existing churn rows
-    are left alone."""
-    return []
+    """Expected churned ARR in the next 90 days (Metric.CHURN_FORECAST), defined once in
+    `insights.selectors.churn.churn_forecast`: per period of `window`, the forecast of the latest
+    churn scoring run by the period's end (today for the current one) — value = Σ probability ×
+    ARR of the accounts it scored that had not churned, n = those accounts. For every account
+    (a row per period, value None before any scoring run) and per segment, plan and region. Two
+    queries per period and group field: a few hundred small ones in the background run."""
+    rows: list[MetricSnapshot] = []
+    for kind in PERIOD_KINDS:
+        for start in window.starts[kind]:
+            as_of = min(period_end(start, kind), window.today)
+            forecast = churn_forecast(as_of=as_of)
+            rows.append(
+                _snapshot(
+                    Metric.CHURN_FORECAST,
+                    kind,
+                    start,
+                    _ForecastFigure.of(forecast),
+                    computed_at,
+                )
+            )
+            if forecast.run_id is None:
+                continue
+            for field in GROUP_FIELDS:
+                for value, group in churn_forecast_by(dimension=field, as_of=as_of).items():
+                    if value:
+                        rows.append(
+                            _snapshot(
+                                Metric.CHURN_FORECAST,
+                                kind,
+                                start,
+                                _ForecastFigure.of(group),
+                                computed_at,
+                                (field, value),
+                            )
+                        )
+    return rows
+
+
+@dataclass(frozen=True)
+class _ForecastFigure:
+    """A churn forecast in the shape `_snapshot` writes (no interval: a sum of probabilities)."""
+
+    value: float | None
+    n: int
+    ci_low: None = None
+    ci_high: None = None
+
+    @classmethod
+    def of(cls, forecast: ChurnForecast) -> "_ForecastFigure":
+        if forecast.run_id is None:
+            return cls(None, 0)
+        return cls(float(forecast.expected_arr), forecast.accounts_scored)

@@ -21,14 +21,16 @@ from metrics.selectors import (
     snapshot_breakdown,
     snapshot_series,
 )
-from metrics.services import COMPUTED_METRICS, metric_snapshots_compute
+from metrics.services import metric_snapshots_compute
 from metrics.tasks import metric_snapshots_nightly, metric_snapshots_refresh
 from tests.conftest import user_with_role
 from tests.insights.factories import (
+    ChurnScoreFactory,
     ContactFactory,
     CustomerFactory,
     FeedbackFactory,
     ImportJobFactory,
+    ModelRunFactory,
     UsageSnapshotFactory,
 )
 from tests.metrics.factories import MetricSnapshotFactory
@@ -185,15 +187,66 @@ def test_compute_replaces_a_group_that_no_longer_has_data():
     assert march == {"mid_market": 10, "enterprise": 1}
 
 
-def test_compute_leaves_churn_and_history_alone():
-    churn = MetricSnapshotFactory(metric=Metric.CHURN_FORECAST, period_start=dt.date(2026, 5, 1))
+def test_compute_leaves_history_outside_its_window_alone():
     old = MetricSnapshotFactory(metric=Metric.NPS, period_start=dt.date(2020, 1, 1))
 
     metric_snapshots_compute(as_of=AS_OF, force=True)
 
-    assert MetricSnapshot.objects.filter(pk__in=[churn.pk, old.pk]).count() == 2
-    assert set(COMPUTED_METRICS).isdisjoint({Metric.CHURN_FORECAST})
-    assert services.churn_forecast_snapshots(window=None, computed_at=None) == []
+    assert MetricSnapshot.objects.filter(pk=old.pk).exists()
+
+
+def _scoring_run(*, finished_at: dt.datetime, **scores) -> ModelRun:
+    run = ModelRunFactory(
+        kind=ModelRun.Kind.CHURN_SCORE, status=RunStatus.SUCCEEDED, finished_at=finished_at
+    )
+    for customer, probability in scores.values():
+        ChurnScoreFactory(
+            customer=customer, run=run, probability=probability, scored_at=finished_at
+        )
+    return run
+
+
+def test_the_churn_forecast_of_each_period_is_that_of_the_latest_scoring_run_by_its_end():
+    # Given two scoring runs: one in April, one in May (the as-of month)
+    acme = CustomerFactory(arr=100_000, segment=Segment.ENTERPRISE)
+    globex = CustomerFactory(arr=20_000, segment=Segment.SMB)
+    _scoring_run(finished_at=dt.datetime(2026, 4, 10, tzinfo=dt.UTC), acme=(acme, 0.5))
+    _scoring_run(finished_at=AS_OF - dt.timedelta(days=1), acme=(acme, 0.2), globex=(globex, 0.5))
+
+    # When the snapshots are computed
+    metric_snapshots_compute(as_of=AS_OF, force=True)
+
+    # Then each month holds the forecast of the latest run by its end: Σ probability × ARR
+    def month(start: dt.date, segment: tuple[str, str] = ("", "")):
+        row = MetricSnapshot.objects.get(
+            metric=Metric.CHURN_FORECAST,
+            period_kind=MONTH,
+            period_start=start,
+            segment_field=segment[0],
+            segment_value=segment[1],
+        )
+        return row.value, row.n
+
+    current = AS_OF.date().replace(day=1)
+    assert month(current) == (30_000.0, 2)
+    assert month(dt.date(2026, 4, 1)) == (50_000.0, 1)
+    assert month(dt.date(2026, 3, 1)) == (None, 0)
+    # And per segment, from the same run
+    assert month(current, ("segment", Segment.SMB)) == (10_000.0, 1)
+    assert month(current, ("segment", Segment.ENTERPRISE)) == (20_000.0, 1)
+    # And the executive report's headline reads it like any other metric
+    assert headline(Metric.CHURN_FORECAST, MONTH, today=AS_OF.date()).current.value == 30_000.0
+
+
+def test_a_new_scoring_run_makes_the_refresh_recompute():
+    metric_snapshots_compute(force=True)
+    assert metric_snapshots_compute() is None
+    _scoring_run(finished_at=timezone.now())
+
+    run = metric_snapshots_compute()
+
+    assert run is not None
+    assert run.parameters["reason"] == "churn scored"
 
 
 def test_compute_runs_only_when_something_changed():
