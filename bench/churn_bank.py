@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.local")
 
 from insights.ml import churn  # noqa: E402
-from insights.ml.churn_features import prepare_table  # noqa: E402
+from insights.ml.churn_table import prepare_table  # noqa: E402
 
 DEFAULT_CSV = ROOT.parent / "shared" / "data" / "bank_churn" / "Churn_Modelling.csv"
 FOLDS = 5

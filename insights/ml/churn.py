@@ -2,12 +2,12 @@
 features that push one account's risk up or down.
 
 Features come in as a frame of numeric and categorical columns: the account features of
-`insights.ml.churn_features.account_features`, or any customer table passed through its
-`prepare_table` (what `manage.py evaluate_churn` runs). `churn_model_fit` learns a
-`HistGradientBoostingClassifier` (native categorical splits, early stopping on an internal 10 %
-once there are enough rows) inside `CalibratedClassifierCV` (sigmoid, 3 shuffled folds): on the
-bank-churn table it gave the best ROC-AUC of the variants tried and the same Brier score as
-isotonic (bench/RESULTS.md, "Churn").
+`insights.ml.churn_features.account_features`, or any customer table passed through
+`insights.ml.churn_table.prepare_table` (what `manage.py evaluate_churn` runs).
+`churn_model_fit` learns a `HistGradientBoostingClassifier` (native categorical splits, early
+stopping on an internal 10 % once there are enough rows) inside `CalibratedClassifierCV`
+(sigmoid, 3 shuffled folds): on the bank-churn table it gave the best ROC-AUC of the variants
+tried and the same Brier score as isotonic (bench/RESULTS.md, "Churn").
 `Driver`s explain one account: each feature in turn is set to its training reference (median or
 most common level) for the whole batch, one prediction per feature, and the signed change in
 probability is that feature's effect on the account.

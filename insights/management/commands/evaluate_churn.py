@@ -30,7 +30,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, csv_path, target, id_column, folds, seed, as_json, **options):
         from insights.ml.churn import cross_validate
-        from insights.ml.churn_features import ChurnInputError, prepare_table
+        from insights.ml.churn_table import ChurnInputError, prepare_table
 
         if folds < 2:
             raise CommandError("--folds must be at least 2.")

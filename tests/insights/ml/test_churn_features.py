@@ -11,14 +11,12 @@ import pytest
 
 from insights.ml.churn_features import (
     FEATURES,
-    OTHER_LEVEL,
     PHRASES,
-    ChurnInputError,
     account_features,
     churn_labels,
-    prepare_table,
     training_snapshots,
 )
+from insights.ml.churn_table import OTHER_LEVEL, ChurnInputError, prepare_table
 
 D = dt.date
 AS_OF = D(2025, 1, 15)
