@@ -315,16 +315,7 @@ def _decide(*, item, windows, themes, volume, scores, churn, usage):
         if test.before == 0:
             reason = "No mentions before the ship date: there was nothing to reduce."
             return Verdict.INCONCLUSIVE, reason, before, after, test
-        verdict, reason = st.verdict_for_change(
-            observed=test.change,
-            ci_low=test.ci_low,
-            ci_high=test.ci_high,
-            p_value=test.p_value,
-            target=target,
-            unit=unit,
-            better=-1,
-        )
-        return verdict, reason, before, after, test
+        return (*_change_verdict(test, test.change, target, unit, better=-1), before, after, test)
     if kind in (Metric.NPS, Metric.CSAT):
         if kind == Metric.NPS:
             first, last, test = scores.nps_before, scores.nps_after, scores.nps_change
@@ -344,16 +335,12 @@ def _decide(*, item, windows, themes, volume, scores, churn, usage):
         if first.n < MIN_ANSWERS:
             reason = f"Only {first.n} answers from the affected accounts before shipping."
             return Verdict.INCONCLUSIVE, reason, before, after, test
-        verdict, reason = st.verdict_for_change(
-            observed=test.difference,
-            ci_low=test.ci_low,
-            ci_high=test.ci_high,
-            p_value=test.p_value,
-            target=target,
-            unit=unit,
-            better=1,
+        return (
+            *_change_verdict(test, test.difference, target, unit, better=1),
+            before,
+            after,
+            test,
         )
-        return verdict, reason, before, after, test
     if kind == Metric.CHURN_RISK:
         test = churn.change
         before = _figure(
@@ -369,17 +356,26 @@ def _decide(*, item, windows, themes, volume, scores, churn, usage):
         if churn.accounts < MIN_CHURN_ACCOUNTS:
             reason = f"Only {churn.accounts} affected accounts were scored before and after."
             return Verdict.INCONCLUSIVE, reason, before, after, test
-        verdict, reason = st.verdict_for_change(
-            observed=test.difference,
-            ci_low=test.ci_low,
-            ci_high=test.ci_high,
-            p_value=test.p_value,
-            target=target,
-            unit=unit,
-            better=-1,
+        return (
+            *_change_verdict(test, test.difference, target, unit, better=-1),
+            before,
+            after,
+            test,
         )
-        return verdict, reason, before, after, test
     return Verdict.INCONCLUSIVE, f"Unknown metric {kind!r}.", {}, {}, None
+
+
+def _change_verdict(test, observed: float, target: float, unit: str, *, better: int):
+    """The verdict and its reason for a change `observed` with the test's interval and p-value."""
+    return st.verdict_for_change(
+        observed=observed,
+        ci_low=test.ci_low,
+        ci_high=test.ci_high,
+        p_value=test.p_value,
+        target=target,
+        unit=unit,
+        better=better,
+    )
 
 
 def _decide_level(*, item, windows, usage, unit):
