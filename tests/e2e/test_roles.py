@@ -8,6 +8,8 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from insights.roles import Role
+from metrics.selectors import QUARTER, period_start
+from metrics.services import metric_snapshots_compute
 from tests.conftest import user_with_role
 from tests.insights.factories import CustomerFactory, FeedbackFactory
 from tests.touchpoints.factories import TouchpointFactory, TouchpointGoalFactory
@@ -19,30 +21,53 @@ NAV_BY_ROLE = {
         "Home",
         "Feedback",
         "Pain points",
+        "At risk",
         "Roadmap",
         "Touchpoints",
         "Reports",
         "Imports",
         "Admin",
     ],
-    Role.PRODUCT_MANAGER: ["Home", "Feedback", "Pain points", "Roadmap", "Touchpoints", "Reports"],
-    Role.ENGINEER: ["Home", "Feedback", "Pain points", "Roadmap", "Touchpoints"],
-    Role.EXECUTIVE: ["Home", "Feedback", "Pain points", "Roadmap", "Touchpoints", "Reports"],
+    Role.PRODUCT_MANAGER: [
+        "Home",
+        "Feedback",
+        "Pain points",
+        "At risk",
+        "Roadmap",
+        "Touchpoints",
+        "Reports",
+    ],
+    Role.ENGINEER: ["Home", "Feedback", "Pain points", "At risk", "Roadmap", "Touchpoints"],
+    Role.EXECUTIVE: [
+        "Home",
+        "Feedback",
+        "Pain points",
+        "At risk",
+        "Roadmap",
+        "Touchpoints",
+        "Reports",
+    ],
 }
 
 
 @pytest.fixture
 def customer_data(transactional_db):
-    """Three accounts and ten recent NPS answers: 5 promoters, 3 passives, 2 detractors (NPS 30)."""
+    """Three accounts and ten recent NPS answers this quarter: 5 promoters, 3 passives, 2
+    detractors (NPS 30); the metric snapshots computed, as the worker does."""
     customers = [CustomerFactory() for _ in range(3)]
     now = timezone.now()
+    quarter_start = timezone.make_aware(
+        dt.datetime.combine(period_start(timezone.localdate(), QUARTER), dt.time(0, 1))
+    )
     for i, score in enumerate([10, 9, 9, 10, 9, 8, 7, 7, 3, 5]):
         FeedbackFactory(
             customer=customers[i % 3],
             nps=score,
-            received_at=now - dt.timedelta(days=i + 1),
+            # In the last ten days and in this quarter, whatever the day the test runs.
+            received_at=max(now - dt.timedelta(days=i + 1), min(quarter_start, now)),
             text=f"Answer number {i}: exports are slow but support is great",
         )
+    metric_snapshots_compute(force=True)
     return customers
 
 
