@@ -232,14 +232,31 @@ class Theme(TimeStamped):
         ACTIVE = "active", "Active"
         DISMISSED = "dismissed", "Dismissed"
         MERGED = "merged", "Merged"
+        # No active feedback is left in it: kept for history and links, never listed.
+        RETIRED = "retired", "Retired"
+
+    class Polarity(models.TextChoices):
+        # What its members say: a pain point is a problem, a strength is what customers value
+        # (insights.ml.ranking.theme_polarity holds the rule).
+        PAIN = "pain", "Pain point"
+        STRENGTH = "strength", "Strength"
 
     label = models.CharField(max_length=120)
     label_edited = models.BooleanField(
         default=False, help_text="Set when a person renamed the theme; re-runs keep the label."
     )
     description = models.TextField(blank=True)
+    summary = models.TextField(
+        blank=True, help_text="The theme's most central sentence, as a customer wrote it."
+    )
     keywords = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.ACTIVE)
+    polarity = models.CharField(max_length=20, choices=Polarity.choices, default=Polarity.PAIN)
+    # A theme too big to act on is split into sub-themes: its children. Feedback sits in the
+    # children; the parent's figures are theirs added up.
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children"
+    )
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_from"
     )
@@ -261,7 +278,7 @@ class Theme(TimeStamped):
 
     class Meta:
         ordering = ["-impact", "label"]
-        indexes = [models.Index(fields=["status", "impact"])]
+        indexes = [models.Index(fields=["status", "polarity", "impact"])]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status="merged", merged_into__isnull=False)
