@@ -184,7 +184,8 @@ def test_cross_validation_is_stratified_and_out_of_fold():
     assert isinstance(validation, Validation)
     assert validation.rows == 1_200
     assert validation.positives == int(y.sum())
-    assert 0.75 < validation.roc_auc < 0.95
+    # 0.77 here: informative but not perfect, with room for another machine's rounding.
+    assert 0.70 < validation.roc_auc < 0.95
     assert 0.05 < validation.brier < 0.25
     assert sum(b.rows for b in validation.calibration) == 1_200
 
