@@ -4,11 +4,17 @@ import pytest
 
 from insights.ml.ranking import (
     DEFAULT_WEIGHTS,
+    PAIN,
+    STRENGTH,
+    StrengthStats,
     ThemeStats,
     growth,
     impact_scores,
     is_emerging,
     nps_impact,
+    nps_lift,
+    strength_scores,
+    theme_polarity,
 )
 
 
@@ -93,3 +99,79 @@ def test_a_theme_with_no_recent_pain_scores_nothing():
     scores = impact_scores([stats(1), quiet], weights=DEFAULT_WEIGHTS)
     assert scores[2].parts["trend"] == 0
     assert scores[2].parts["volume"] == 0
+
+
+# --- polarity: a pain point is a problem ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("counts", "expected"),
+    [
+        # 7 of 10 positive: a strength
+        ({"positive": 7, "negative": 2, "neutral": 1}, STRENGTH),
+        # exactly 60 % is not more than 60 %: still a pain point
+        ({"positive": 6, "negative": 2, "neutral": 2}, PAIN),
+        # neutral counts against: a theme of shrugs is not valued
+        ({"positive": 5, "negative": 0, "neutral": 5}, PAIN),
+        ({"positive": 1, "negative": 8, "neutral": 1}, PAIN),
+        # too small to be a strength: 4 happy comments stay where a PM sees them
+        ({"positive": 4, "negative": 0, "neutral": 0}, PAIN),
+        ({"positive": 5, "negative": 0, "neutral": 0}, STRENGTH),
+        ({"positive": 0, "negative": 0, "neutral": 0}, PAIN),
+    ],
+)
+def test_a_theme_is_a_strength_when_more_than_60_percent_is_positive(counts, expected):
+    assert theme_polarity(**counts) == expected
+
+
+def test_scores_are_evidence_too():
+    # 7 of 10 comments read positive, but 6 of them came with an NPS of 0–6: 7 + 0 positive
+    # votes of 20 — the customers' own verdict outweighs the tone
+    assert theme_polarity(positive=7, negative=2, neutral=1) == STRENGTH
+    assert theme_polarity(positive=7, negative=2, neutral=1, detractors=6, passives=4) == PAIN
+    # 6 of 10 positive is not enough alone; with 8 promoters of 10 answers it is (14 of 20)
+    assert theme_polarity(positive=6, negative=2, neutral=2) == PAIN
+    assert theme_polarity(positive=6, negative=2, neutral=2, promoters=8, passives=2) == STRENGTH
+    # scores alone count as members: 6 promoters on comments not analysed yet
+    assert theme_polarity(positive=0, negative=0, neutral=0, promoters=6) == STRENGTH
+    assert theme_polarity(positive=0, negative=0, neutral=0, promoters=4) == PAIN
+
+
+def test_nps_lift_compares_the_themes_respondents_with_everyone():
+    # 8 promoters, 1 detractor of 10: NPS 70, against an organisation at 20
+    assert nps_lift(
+        promoters=8, detractors=1, respondents=10, organisation_nps=20.0
+    ) == pytest.approx(50.0)
+    # too few answers, or nothing to compare with
+    assert nps_lift(promoters=4, detractors=0, respondents=4, organisation_nps=20.0) is None
+    assert nps_lift(promoters=8, detractors=1, respondents=10, organisation_nps=None) is None
+
+
+def test_strengths_rank_by_praise_and_nps_lift():
+    scores = strength_scores(
+        [
+            StrengthStats(theme_id=1, volume_90=100, nps_lift=10.0),
+            StrengthStats(theme_id=2, volume_90=50, nps_lift=40.0),
+            StrengthStats(theme_id=3, volume_90=50, nps_lift=None),
+            StrengthStats(theme_id=4, volume_90=50, nps_lift=-30.0),
+        ]
+    )
+    # half volume, half lift, each against the highest
+    assert scores[1].parts == {"volume": 50.0, "nps_lift": 12.5}
+    assert scores[2].parts == {"volume": 25.0, "nps_lift": 50.0}
+    assert scores[2].score > scores[1].score > scores[3].score
+    # an unknown or negative lift adds nothing
+    assert scores[3].score == scores[4].score == 25.0
+
+
+def test_sub_themes_are_scored_on_the_scale_of_the_list_they_are_shown_in():
+    parent = stats(1, volume_90=100, arr_affected=100_000.0, nps_impact=4.0, negative_share=0.4)
+    child = stats(2, volume_90=50, arr_affected=25_000.0, nps_impact=1.0, negative_share=0.8)
+    alone = impact_scores([child])[2]
+    against_parent = impact_scores([child], reference=[parent])[2]
+    # alone it would be the biggest theme; on its parent's scale it gets half the volume points,
+    # and its share negative above the parent's counts as full, not more
+    assert alone.parts["volume"] == pytest.approx(100 * DEFAULT_WEIGHTS["volume"])
+    assert against_parent.parts["volume"] == pytest.approx(50 * DEFAULT_WEIGHTS["volume"])
+    assert against_parent.parts["negativity"] == pytest.approx(100 * DEFAULT_WEIGHTS["negativity"])
+    assert against_parent.score < alone.score
