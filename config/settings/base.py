@@ -360,7 +360,11 @@ BACKLIGHT_ANALYZE_ON_ARRIVAL = env.bool(
 )
 # Feedback analysed (redacted, embedded, scored) per committed batch of an analysis run.
 BACKLIGHT_ANALYSIS_BATCH = env.int("BACKLIGHT_ANALYSIS_BATCH", default=2_000)
-# A new cluster keeps an existing theme's identity when their centroids are at least this similar.
+# A cluster of the feedback that fit no theme joins an existing theme rather than becoming a new
+# one when their centroids are at least this similar (insights.ml.anchoring).
 BACKLIGHT_THEME_MATCH_SIMILARITY = env.float("BACKLIGHT_THEME_MATCH_SIMILARITY", default=0.80)
+# Feedback themed on arrival that fits no theme gathers; at this many since the last full run, a
+# full run is requested to look for the new topic (drift).
+BACKLIGHT_THEME_DRIFT_POOL = env.int("BACKLIGHT_THEME_DRIFT_POOL", default=50)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -10,21 +10,22 @@ is left (every step works from versions and hashes, not from "what the last run 
    text or the model changed since;
 3. sentiment — train on the organisation's rated comments (NPS/CSAT give the polarity) or fall
    back to the built-in lexicon, then score every feedback (`insights.ml.sentiment`);
-4. themes — cluster the vectors (`insights.ml.clustering`) and match the clusters to the existing
-   themes by centroid, so ids, names and backlog links persist; a person's edits win: a renamed
-   theme keeps its label, a merged one sends its clusters to the theme it was merged into, a
-   dismissed one stays dismissed, and moved (pinned) feedback stays where it was put;
+4. themes — the existing themes are the anchors of the clustering
+   (`insights.services.theme_clustering`): feedback keeps its theme, feedback without one joins
+   the nearest theme it fits, and only what fits none is clustered for new topics; so ids, labels
+   and backlog links persist and every person's edit holds. Oversized themes are split into
+   sub-themes, empty ones retired;
 5. ranking — the impact score of every theme with its parts (`insights.ml.ranking`).
 
-`feedback_analyze_new` is the fast path for feedback that arrives between full runs: it runs
-steps 1–3 on those rows with the last trained sentiment model and themes each by its nearest theme
-above that theme's threshold.
+`feedback_analyze_new` is the fast path for feedback that arrives between full runs (an import,
+the API, a touchpoint): it runs steps 1–3 on those rows with the last trained sentiment model and
+themes each by its nearest theme, as a full run would; when enough of it fits no theme, a full run
+is requested to find the new topic. Full runs happen nightly and on such drift.
 """
 
 import hashlib
 import logging
 import time
-from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
@@ -344,133 +345,28 @@ def sentiment_model_latest():
 # --- step 4: themes -----------------------------------------------------------------------------
 
 
-def _unit(matrix: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return matrix / np.where(norms == 0, 1.0, norms)
-
-
-def _centroid(theme: Theme) -> np.ndarray | None:
-    return np.frombuffer(bytes(theme.centroid), dtype=np.float32) if theme.centroid else None
-
-
-def _final(theme: Theme, by_id: dict[int, Theme]) -> Theme:
-    """Where a merged theme's feedback goes: the end of its merged-into chain."""
-    seen = set()
-    while theme.status == Theme.Status.MERGED and theme.merged_into_id and theme.pk not in seen:
-        seen.add(theme.pk)
-        theme = by_id.get(theme.merged_into_id) or Theme.objects.get(pk=theme.merged_into_id)
-    return theme
-
-
 def _themes_step(run: ModelRun) -> dict:
-    from insights.ml.clustering import cluster_vectors, match_clusters
-    from insights.ml.labels import describe_clusters
+    from insights.services.theme_clustering import themes_fit
 
     ids, matrix = _vectors(_with_text())
-    if not ids:
-        return {"feedback": 0, "clusters": 0, "unthemed_share": 0.0, "silhouette": 0.0}
-    result = cluster_vectors(matrix, seed=SEED)
-    pinned = dict(
-        Feedback.objects.filter(pk__in=ids, theme_pinned=True).values_list("pk", "theme_id")
+    text_of = dict(
+        Feedback.objects.filter(pk__in=ids)
+        .values_list("pk", "redacted_text")
+        .iterator(chunk_size=10_000)
     )
-    existing = [
-        theme for theme in Theme.objects.exclude(centroid=None) if _centroid(theme) is not None
-    ]
-    by_id = {theme.pk: theme for theme in Theme.objects.all()}
-    matched: dict[int, int] = {}
-    if existing and result.k:
-        previous = _unit(np.vstack([_centroid(theme) for theme in existing]))
-        matched = match_clusters(
-            previous, result.centroids, min_similarity=settings.BACKLIGHT_THEME_MATCH_SIMILARITY
-        )
-    texts = list(
-        Feedback.objects.filter(pk__in=ids).order_by("pk").values_list("redacted_text", flat=True)
-    )
-    descriptions = describe_clusters(texts, result.labels, matrix, result.centroids)
-
-    # Each cluster's theme: the one it matched (through any merge), else a new one.
-    cluster_theme: dict[int, Theme] = {}
-    with transaction.atomic():
-        for cluster in range(result.k):
-            if cluster in matched:
-                theme = _final(existing[matched[cluster]], by_id)
-            else:
-                description = descriptions.get(cluster)
-                theme = Theme.objects.create(
-                    label=(description.label if description else f"Theme {cluster + 1}")[:120]
-                )
-                by_id[theme.pk] = theme
-            cluster_theme[cluster] = theme
-
-        similarities = np.einsum("ij,ij->i", matrix, result.centroids[np.maximum(result.labels, 0)])
-        assignments = []
-        for index, pk in enumerate(ids):
-            if pk in pinned:
-                continue
-            cluster = int(result.labels[index])
-            theme = cluster_theme.get(cluster) if cluster >= 0 else None
-            similarity = float(similarities[index]) if theme is not None else None
-            assignments.append((pk, theme.pk if theme else None, similarity))
-        columns_set(Feedback, ("theme", "theme_similarity"), assignments)
-
-        # Centroids, thresholds and descriptions from the members each theme now has.
-        members: dict[int, list[int]] = defaultdict(list)
-        theme_of = {pk: theme_id for pk, theme_id, _ in assignments}
-        theme_of.update(pinned)
-        for index, pk in enumerate(ids):
-            if theme_of.get(pk) is not None:
-                members[theme_of[pk]].append(index)
-        # Every theme with members gets its centroid and threshold from them, also one that no
-        # cluster matched but people filled by hand (a split, moved feedback); the clusters'
-        # themes also get their descriptions (a renamed theme keeps its label).
-        described = {theme.pk: cluster for cluster, theme in cluster_theme.items()}
-        for theme_id, rows in members.items():
-            theme = by_id.get(theme_id) or Theme.objects.get(pk=theme_id)
-            centroid = _unit(matrix[rows].mean(axis=0, keepdims=True))[0]
-            # Each theme's own bar for newcomers: as close as all but its loosest 5 % of members
-            # (never below the fit's global threshold).
-            member_similarity = matrix[rows] @ centroid
-            threshold = max(float(result.threshold), float(np.quantile(member_similarity, 0.05)))
-            description = descriptions.get(described[theme_id]) if theme_id in described else None
-            if description is not None and not theme.label_edited:
-                theme.label = description.label[:120]
-            if description is not None:
-                theme.keywords = list(description.keywords)
-                theme.quotes = [ids[index] for index in description.quotes]
-            theme.centroid = centroid.astype(np.float32).tobytes()
-            theme.threshold = threshold
-            theme.last_run = run
-            theme.save(
-                update_fields=[
-                    "label",
-                    "keywords",
-                    "quotes",
-                    "centroid",
-                    "threshold",
-                    "last_run",
-                    "updated_at",
-                ]
-            )
-    unthemed = sum(1 for pk in ids if theme_of.get(pk) is None)
-    return {
-        "feedback": len(ids),
-        "clusters": result.k,
-        "themes": len({theme.pk for theme in cluster_theme.values()}),
-        "matched_existing": len(matched),
-        "unthemed_share": round(unthemed / len(ids), 4),
-        "silhouette": round(float(result.silhouette), 4),
-        "clustering": result.parameters,
-    }
+    return themes_fit(run=run, ids=ids, matrix=matrix, texts=[text_of[pk] for pk in ids])
 
 
 # --- the fast path for new feedback -------------------------------------------------------------
 
 
 def feedback_analyze_new(*, feedback_ids: Sequence[int]) -> int:
-    """Redact, embed and score new feedback and theme it by its nearest theme (above that
-    theme's threshold), between full runs. Pinned feedback keeps its theme. Returns how many
-    were themed."""
-    from insights.ml.clustering import assign_to_centroids
+    """Redact, embed and score new feedback and theme it on arrival, between full runs: each
+    joins its nearest theme when it is as close as that theme's members (the full run's rule,
+    `insights.services.theme_clustering`); pinned feedback keeps its theme. When enough arrived
+    feedback fits no theme — a new topic gathering — a full run is requested to find it.
+    Returns how many were themed."""
+    from insights.services.theme_clustering import feedback_theme_on_arrival
 
     queryset = _with_text().filter(pk__in=feedback_ids)
     feedback_text_analyze(queryset=queryset)
@@ -483,30 +379,45 @@ def feedback_analyze_new(*, feedback_ids: Sequence[int]) -> int:
         Feedback.objects.filter(pk__in=ids).order_by("pk").values_list("pk", "redacted_text")
     )
     feedback_sentiment_score(rows=rows, model=sentiment_model_latest(), vectors=(position, matrix))
-    themes = [
-        theme
-        for theme in Theme.objects.filter(status=Theme.Status.ACTIVE).exclude(centroid=None)
-        if theme.threshold is not None
-    ]
-    if not themes:
-        return 0
-    centroids = _unit(np.vstack([_centroid(theme) for theme in themes]))
-    labels, similarities = assign_to_centroids(matrix, centroids, threshold=-1.0)
-    pinned = set(
-        Feedback.objects.filter(pk__in=ids, theme_pinned=True).values_list("pk", flat=True)
+    themed = feedback_theme_on_arrival(ids=ids, matrix=matrix)
+    if themed < len(ids) and settings.BACKLIGHT_ANALYZE_ON_ARRIVAL:
+        _drift_check()
+    return themed
+
+
+def _drift_check() -> ModelRun | None:
+    """Request a full run when the feedback that fit no theme since the last run started has
+    reached BACKLIGHT_THEME_DRIFT_POOL: enough of something new to be a theme."""
+    last = (
+        ModelRun.objects.filter(kind=ModelRun.Kind.THEMES, status=RunStatus.SUCCEEDED)
+        .order_by("-created_at")
+        .values_list("created_at", flat=True)
+        .first()
     )
-    assignments = []
-    for index, pk in enumerate(ids):
-        if pk in pinned:
-            continue
-        theme = themes[int(labels[index])]
-        similarity = float(similarities[index])
-        if similarity >= theme.threshold:
-            assignments.append((pk, theme.pk, similarity))
-        else:
-            assignments.append((pk, None, similarity))
-    columns_set(Feedback, ("theme", "theme_similarity"), assignments)
-    return sum(1 for _, theme_id, _ in assignments if theme_id is not None)
+    unthemed = _with_text().filter(theme=None, theme_pinned=False).exclude(text_version="")
+    if last is not None:
+        unthemed = unthemed.filter(created_at__gte=last)
+    pool = unthemed.count()
+    if pool < settings.BACKLIGHT_THEME_DRIFT_POOL:
+        return None
+    return analysis_run_request(reason=f"drift: {pool} new feedback fit no theme")
+
+
+def feedback_analyze_import(*, job_id: int) -> int:
+    """Queue `feedback_analyze_new` for an import's feedback that was never analysed, in batches
+    on `nlp`: new feedback is themed incrementally, never by re-analysing everything. Returns how
+    many were queued."""
+    from insights.tasks import feedback_analyze_new as task
+
+    ids = list(
+        _with_text()
+        .filter(import_job_id=job_id, text_version="")
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    for batch in _batches(ids):
+        transaction.on_commit(lambda batch=batch: task.delay(feedback_ids=batch))
+    return len(ids)
 
 
 def feedback_analyze_soon(*, content_hashes: Sequence[str]) -> int:

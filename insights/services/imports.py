@@ -409,9 +409,9 @@ def _process(job: ImportJob) -> None:
     if spool is not None:
         spool.unlink(missing_ok=True)
     if settings.BACKLIGHT_ANALYZE_ON_ARRIVAL and job.kind != ImportJob.Kind.USAGE:
-        from insights.services.analysis import analysis_run_request
+        from insights.services.analysis import feedback_analyze_import
 
-        analysis_run_request(reason=f"import #{job.pk}")
+        feedback_analyze_import(job_id=job.pk)
 
 
 def _prepared_chunks(
