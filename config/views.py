@@ -17,8 +17,9 @@ from insights.selectors import (
     feedback_count_since,
     feedback_recent,
     import_job_list,
-    pain_points_top,
+    pain_points_ranked,
     role_member_counts,
+    strengths_ranked,
 )
 from metrics.selectors import headline
 from roadmap.selectors import backlog_counts_by_status
@@ -32,6 +33,8 @@ SCORE_WINDOW_DAYS = 90
 FEEDBACK_WINDOW_DAYS = 30
 CHURN_WINDOW_DAYS = 365
 HOME_WINS = 3
+HOME_PAIN_POINTS = 5
+HOME_STRENGTHS = 3
 
 
 @require_safe
@@ -72,10 +75,13 @@ def home(request: HttpRequest) -> HttpResponse:
 
     if user.has_perm("roadmap.change_backlogitem"):
         if user.has_perm("insights.view_theme"):
-            context["pain_points"] = pain_points_top(
-                since=now - dt.timedelta(days=SCORE_WINDOW_DAYS), limit=5
-            )
+            # The pain-points list's own ranking, cut to its top: Home and the list agree.
+            context["pain_points"] = pain_points_ranked(with_quotes=False, limit=HOME_PAIN_POINTS)
         context["backlog_counts"] = backlog_counts_by_status()
+
+    if user.has_perm("insights.view_theme") and user.has_perm("metrics.view_metricsnapshot"):
+        # What customers value, beside what hurts: for the people who decide what to keep.
+        context["strengths"] = strengths_ranked(with_quotes=False, limit=HOME_STRENGTHS)
 
     if user.has_perm("metrics.view_metricsnapshot") and can_view_feedback:
         context["csat"] = headline("csat")

@@ -285,8 +285,10 @@ def _figures_rows(all_series: tuple[SnapshotSeries, ...]) -> list[FiguresRow]:
 
 
 def pain_points_rising(*, limit: int = RISING_LIMIT) -> list[RisingPainPoint]:
-    """The active pain points whose (non-positive) feedback grew most over the last 30 days
-    against the 30 before, as the last ranking counted them; one query on the themes."""
+    """The pain points whose (non-positive) feedback grew most over the last 30 days against the
+    30 before, as the last ranking counted them: the one ranking's pain points
+    (`insights.selectors.pain_points_ranked`), so a theme of praise never rises here; one query
+    on the themes."""
     rising = []
     for pain_point in pain_points_ranked(with_quotes=False):
         statistics = pain_point.statistics

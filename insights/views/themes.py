@@ -46,6 +46,7 @@ def theme_list(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "page_obj": page,
+            "strengths": selectors.strengths_ranked(),
             "filtered": selectors.pain_point_filters_set(filters),
             "run": selectors.analysis_run_latest(),
             "can_edit": request.user.has_perm(EDIT_PERMISSION),
@@ -104,6 +105,7 @@ def theme_detail(request: HttpRequest, pk: int) -> HttpResponse:
     )
     can_edit = request.user.has_perm(EDIT_PERMISSION)
     weeks = selectors.theme_weekly_volume(theme=theme, weeks=TIMELINE_WEEKS)
+    split = selectors.theme_split(theme=theme)
     return render(
         request,
         "insights/theme_detail.html",
@@ -111,6 +113,12 @@ def theme_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "theme": theme,
             "statistics": theme.statistics or {},
             "parts": charts.score_parts(theme.statistics),
+            "split": split,
+            # Older rankings counted no pain volume apart: their volume stands in for it.
+            "pain_volume": int(
+                (theme.statistics or {}).get("pain_90", (theme.statistics or {}).get("volume_90"))
+                or 0
+            ),
             "page_obj": page,
             "quotes": selectors.theme_quotes(theme=theme),
             "accounts": selectors.theme_accounts_top(theme=theme),

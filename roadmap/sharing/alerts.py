@@ -2,9 +2,10 @@
 baseline, to the people and teams who subscribed, through email or their team's webhook.
 
 The figures are the analysis's own (`Theme.statistics["weekly"]`, written by
-`insights.services.theme_ranking`: 16 seven-day windows ending when the ranking ran, oldest
-first). This week is the last window; the baseline is the mean of the fifteen before it, at least
-one mention a week (so a theme from nothing has a ratio too). A subscription is alerted when
+`insights.services.theme_ranking`: the not-positive feedback of 16 seven-day windows ending when
+the ranking ran, oldest first). This week is the last window; the baseline is the mean of the
+fifteen before it, at least one mention a week (so a theme from nothing has a ratio too). A
+subscription is alerted when
 
     this week's mentions ≥ MIN_MENTIONS  and  this week ÷ baseline ≥ its threshold
 
@@ -76,8 +77,9 @@ def _ranked_at(statistics: dict) -> dt.datetime | None:
 
 
 def theme_spikes(*, min_mentions: int = 0, fresh_since: dt.datetime | None = None):
-    """Active themes with their spike, the steepest first: those with at least `min_mentions`
-    this week and, with `fresh_since`, ranked since then. One query."""
+    """The ranked pain points (`insights.selectors.pain_points_ranked`: strengths are never
+    alerted) with their spike, the steepest first: those with at least `min_mentions` this week
+    and, with `fresh_since`, ranked since then. One query."""
     spikes = []
     for point in pain_points_ranked(with_quotes=False):
         statistics = point.statistics

@@ -15,9 +15,10 @@ from insights.selectors import (
     day_start,
     feedback_list,
     feedback_received_between,
-    pain_points_top,
+    pain_points_ranked,
     role_member_counts,
-    theme_list_with_volume,
+    strengths_ranked,
+    theme_split,
 )
 from tests.conftest import user_with_role
 from tests.insights.factories import (
@@ -166,31 +167,6 @@ def test_customer_usage_is_the_latest_periods_oldest_first():
     assert [row.period.month for row in usage] == [3, 4, 5]
 
 
-def test_theme_list_with_volume_ranks_by_recent_feedback_and_hides_dismissed():
-    now = timezone.now()
-    since = now - dt.timedelta(days=90)
-    big = ThemeFactory(label="Big")
-    small = ThemeFactory(label="Small")
-    old = ThemeFactory(label="Old")
-    ThemeFactory(label="Dismissed", status=Theme.Status.DISMISSED)
-    FeedbackFactory.create_batch(3, theme=big, received_at=now - dt.timedelta(days=1))
-    FeedbackFactory(theme=small, received_at=now - dt.timedelta(days=1))
-    FeedbackFactory.create_batch(5, theme=old, received_at=now - dt.timedelta(days=200))
-
-    themes = list(theme_list_with_volume(since=since))
-
-    assert [t.label for t in themes] == ["Big", "Small", "Old"]
-    assert [(t.recent_volume, t.total_volume) for t in themes] == [(3, 3), (1, 1), (0, 5)]
-
-
-def test_pain_points_top_leaves_out_themes_without_recent_feedback():
-    now = timezone.now()
-    quiet = ThemeFactory()
-    FeedbackFactory(theme=quiet, received_at=now - dt.timedelta(days=200))
-
-    assert pain_points_top(since=now - dt.timedelta(days=90)) == []
-
-
 def test_role_member_counts_lists_every_role_and_the_roleless():
     user_with_role(Role.ENGINEER, username="e1")
     user_with_role(Role.ENGINEER, username="e2")
@@ -206,3 +182,124 @@ def test_role_member_counts_lists_every_role_and_the_roleless():
         "Executive": 1,
         "No role": 1,
     }
+
+
+# --- pain points and strengths: one ranking ----------------------------------------------------
+
+
+def _ranked(
+    label: str,
+    impact: float,
+    *,
+    polarity=Theme.Polarity.PAIN,
+    parent=None,
+    status=Theme.Status.ACTIVE,
+    **stats,
+):
+    statistics = {"pain_90": 10, "praise_90": 0, "strength_score": 0.0} | stats
+    if polarity == Theme.Polarity.STRENGTH:
+        statistics |= {"pain_90": 0, "praise_90": 10}
+    return ThemeFactory(
+        label=label,
+        impact=impact,
+        polarity=polarity,
+        parent=parent,
+        status=status,
+        statistics=statistics,
+        quotes=[FeedbackFactory(redacted_text=f"{label} quote").pk],
+    )
+
+
+def test_pain_points_are_top_level_active_pain_with_their_pain_sub_themes(
+    django_assert_num_queries,
+):
+    # Given pain points, a parent with pain and praise sub-themes, a praise parent with a pain
+    # sub-theme, and themes that are never listed
+    mobile = _ranked("Mobile app", 80)
+    crashes = _ranked("App crashes", 60, parent=mobile)
+    logout = _ranked("App logs out", 30, parent=mobile)
+    _ranked("App looks nice", 0, parent=mobile, polarity=Theme.Polarity.STRENGTH)
+    exports = _ranked("Exports", 50)
+    onboarding = _ranked("Onboarding", 0, polarity=Theme.Polarity.STRENGTH, strength_score=90)
+    checklist = _ranked("Checklist breaks", 40, parent=onboarding)
+    _ranked("Retired", 70, status=Theme.Status.RETIRED)
+    dismissed = _ranked("Dismissed", 90, status=Theme.Status.DISMISSED)
+    _ranked("Under a dismissed parent", 45, parent=dismissed)
+    _ranked("Quiet", 0, pain_90=0)
+
+    # When the ranking is read (themes and their parents, then quotes)
+    with django_assert_num_queries(2):
+        points = pain_points_ranked()
+
+    # Then pain is listed on its own when top-level or inside praise, highest impact first
+    assert [(p.rank, p.theme.label) for p in points] == [
+        (1, "Mobile app"),
+        (2, "Exports"),
+        (3, "Checklist breaks"),
+    ]
+    # with its pain sub-themes in order; the praise among them is a strength, not listed here
+    assert [(c.rank, c.theme.pk) for c in points[0].children] == [(1, crashes.pk), (2, logout.pk)]
+    assert points[1].children == []
+    assert points[2].theme.pk == checklist.pk
+    assert points[1].top_quote.redacted_text == "Exports quote"
+    assert exports.pk == points[1].theme.pk
+    # and a limit cuts the top, children included
+    assert [p.theme.pk for p in pain_points_ranked(limit=1)] == [mobile.pk]
+
+
+def test_strengths_are_active_praise_listed_by_score_with_praise_inside_pain(
+    django_assert_num_queries,
+):
+    pain = _ranked("Mobile app", 80)
+    nice = _ranked("App looks nice", 0, parent=pain, polarity=Theme.Polarity.STRENGTH)
+    support = _ranked("Support", 0, polarity=Theme.Polarity.STRENGTH, strength_score=90)
+    fast = _ranked("Fast", 0, polarity=Theme.Polarity.STRENGTH, strength_score=40)
+    _ranked("Fast replies", 0, parent=support, polarity=Theme.Polarity.STRENGTH)
+    _ranked("Gone", 0, polarity=Theme.Polarity.STRENGTH, status=Theme.Status.RETIRED)
+
+    with django_assert_num_queries(2):
+        strengths = strengths_ranked()
+
+    assert [s.theme.pk for s in strengths] == [support.pk, fast.pk, nice.pk]
+    assert strengths[2].parent == pain
+    assert strengths[0].volume == 10
+    assert strengths[0].top_quote.redacted_text == "Support quote"
+
+
+def test_filtered_pain_points_count_a_parents_sub_themes_feedback():
+    mobile = _ranked("Mobile app", 80)
+    crashes = _ranked("App crashes", 60, parent=mobile)
+    FeedbackFactory.create_batch(3, theme=crashes, source=Feedback.Source.REVIEW)
+    exports = _ranked("Exports", 50)
+    FeedbackFactory(theme=exports, source=Feedback.Source.SURVEY)
+
+    points = pain_points_ranked(filters=FeedbackFilters(source=Feedback.Source.REVIEW))
+
+    assert [(p.theme.pk, p.filtered_count) for p in points] == [(mobile.pk, 3)]
+    assert [(c.theme.pk, c.filtered_count) for c in points[0].children] == [(crashes.pk, 3)]
+
+
+def test_theme_split_counts_a_theme_and_its_sub_themes_as_they_stand(django_assert_num_queries):
+    parent = ThemeFactory(label="Mobile app")
+    own = ThemeFactory(label="Crashes", parent=parent)
+    praise = ThemeFactory(label="Looks nice", parent=parent, polarity=Theme.Polarity.STRENGTH)
+    ThemeFactory(label="Old", parent=parent, status=Theme.Status.RETIRED)
+    for theme, label, n in (
+        (parent, "negative", 1),
+        (own, "negative", 4),
+        (own, "neutral", 1),
+        (own, "", 2),
+        (praise, "positive", 3),
+    ):
+        FeedbackFactory.create_batch(n, theme=theme, sentiment_label=label)
+
+    with django_assert_num_queries(2):
+        split = theme_split(theme=parent)
+
+    assert [child.theme.pk for child in split.children] == [own.pk, praise.pk]
+    total = split.split
+    assert (total.positive, total.neutral, total.negative, total.unscored) == (3, 1, 5, 2)
+    assert total.positive_share == pytest.approx(3 / 9)
+    crashes = next(child for child in split.children if child.theme.pk == own.pk).split
+    assert (crashes.negative, crashes.neutral, crashes.unscored) == (4, 1, 2)
+    assert crashes.negative_share == pytest.approx(0.8)

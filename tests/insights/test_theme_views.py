@@ -38,12 +38,22 @@ def ranked_theme(
     quotes=(),
     centroid: np.ndarray | None = None,
     status: str = Theme.Status.ACTIVE,
+    parent: Theme | None = None,
+    summary: str = "",
+    polarity: str = Theme.Polarity.PAIN,
+    positive_share: float = 0.1,
+    nps_lift: float | None = None,
 ) -> Theme:
     """A theme as the ranking leaves it: statistics with 16 weekly counts and the score's parts
     (each weighted part's points, summing to the impact)."""
     weekly = [max(0, volume_90 // 12 + (i % 3) - 1) for i in range(16)]
     statistics = {
         "volume_90": volume_90,
+        "pain_90": volume_90 if polarity == Theme.Polarity.PAIN else 2,
+        "praise_90": 2 if polarity == Theme.Polarity.PAIN else volume_90,
+        "positive_share": positive_share,
+        "nps_lift": nps_lift,
+        "strength_score": 0.0 if polarity == Theme.Polarity.PAIN else impact,
         "volume_30": volume_90 // 3,
         "volume_previous_30": volume_90 // 4,
         "negative_share": 0.62,
@@ -58,7 +68,10 @@ def ranked_theme(
     }
     return ThemeFactory(
         label=label,
-        impact=impact,
+        impact=impact if polarity == Theme.Polarity.PAIN else 0,
+        polarity=polarity,
+        parent=parent,
+        summary=summary,
         emerging=emerging,
         statistics=statistics,
         quotes=[feedback.pk for feedback in quotes],
@@ -171,6 +184,62 @@ def test_filters_keep_the_impact_order(client):
     assert content.index("High one") < content.index("Low one")
 
 
+def test_the_list_shows_summaries_and_parents_expandable_to_their_sub_themes(client):
+    # Given a parent pain point with two pain sub-themes and one of praise
+    signed_in(client, Role.PRODUCT_MANAGER)
+    mobile = ranked_theme(label="Mobile app", impact=70, summary="The app <b>crashes</b> a lot.")
+    ranked_theme(label="App crashes on upload", impact=50, parent=mobile, summary="It crashes.")
+    ranked_theme(label="App logs me out", impact=20, parent=mobile)
+    ranked_theme(label="App looks nice", impact=30, parent=mobile, polarity=Theme.Polarity.STRENGTH)
+    ranked_theme(label="Exports", impact=40)
+
+    content = page_text(client.get(reverse("insights:theme-list")))
+
+    # Then the parent is one row, its sub-themes inside a <details>, in impact order
+    pain = content.split('data-testid="strengths"')[0]
+    assert pain.count('data-testid="pain-point"') == 2
+    assert pain.index("Mobile app") < pain.index("Exports")
+    details = pain.split('data-testid="sub-themes"')[1].split("</details>")[0]
+    assert "2 sub-themes" in details
+    assert details.index("App crashes on upload") < details.index("App logs me out")
+    assert "It crashes." in details
+    assert "App looks nice" not in pain
+    # its summary under its label, escaped
+    assert "The app &lt;b&gt;crashes&lt;/b&gt; a lot." in content
+    # and the praise inside it is what customers value, said where it sits
+    strengths = content.split('data-testid="strengths"')[1]
+    assert "App looks nice" in strengths
+    assert "in Mobile app" in strengths
+
+
+def test_what_customers_value_lists_strengths_by_praise_and_nps_lift(client):
+    signed_in(client, Role.EXECUTIVE)
+    ranked_theme(label="Exports", impact=40)
+    ranked_theme(
+        label="<i>Support</i> is great",
+        impact=80,
+        polarity=Theme.Polarity.STRENGTH,
+        positive_share=0.92,
+        nps_lift=31.4,
+    )
+    ranked_theme(
+        label="Onboarding works", impact=50, polarity=Theme.Polarity.STRENGTH, nps_lift=None
+    )
+
+    content = page_text(client.get(reverse("insights:theme-list")))
+
+    strengths = content.split('data-testid="strengths"')[1]
+    assert strengths.count('data-testid="strength"') == 2
+    assert strengths.index("Support") < strengths.index("Onboarding works")
+    assert "&lt;i&gt;Support&lt;/i&gt; is great" in strengths
+    assert "+31.4 pts" in strengths
+    assert "92%" in strengths
+    assert (
+        "Support"
+        not in content.split('data-testid="strengths"')[0].split('data-testid="pain-points"')[1]
+    )
+
+
 def test_an_impossible_date_range_is_reported_not_applied(client):
     signed_in(client, Role.PRODUCT_MANAGER)
     ranked_theme(label="Slow exports", impact=60)
@@ -193,13 +262,18 @@ def test_pain_points_query_count_does_not_grow_with_themes(
     ModelRunFactory(status=RunStatus.SUCCEEDED, finished_at=timezone.now())
     for n in range(themes):
         quote = FeedbackFactory(redacted_text=f"quote {n}")
-        ranked_theme(label=f"Theme {n}", impact=50 - n, quotes=[quote])
+        parent = ranked_theme(label=f"Theme {n}", impact=50 - n, quotes=[quote])
+        ranked_theme(label=f"Sub-theme {n}", impact=20 - n / 2, quotes=[quote], parent=parent)
+        ranked_theme(
+            label=f"Strength {n}", impact=40, quotes=[quote], polarity=Theme.Polarity.STRENGTH
+        )
 
-    # session, user, savepoints, permissions, groups, themes, quotes, latest run
-    with django_assert_max_num_queries(11):
+    # session, user, savepoints, permissions, groups, pain points with their sub-themes, their
+    # quotes, strengths, their quotes, latest run
+    with django_assert_max_num_queries(13):
         response = client.get(reverse("insights:theme-list"))
     # filtered: one grouped count more
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(14):
         client.get(reverse("insights:theme-list"), {"source": "survey"})
 
     assert response.status_code == 200
@@ -339,6 +413,59 @@ def test_an_engineer_reads_the_theme_page_without_edit_controls(client):
     assert "Slow exports" in content
     assert 'data-testid="theme-edit"' not in content
     assert 'data-testid="promote"' not in content
+
+
+def test_theme_page_shows_the_sentiment_split_and_the_summary(client):
+    signed_in(client, Role.PRODUCT_MANAGER)
+    theme = ranked_theme(label="Slow exports", impact=40, summary="Exports <b>never</b> end.")
+    for label, n in (("positive", 1), ("neutral", 1), ("negative", 2), ("", 1)):
+        FeedbackFactory.create_batch(n, theme=theme, sentiment_label=label)
+
+    content = page_text(client.get(reverse("insights:theme-detail", args=[theme.pk])))
+
+    assert "Exports &lt;b&gt;never&lt;/b&gt; end." in content
+    split = content.split('data-testid="sentiment-split"')[1].split("</section>")[0]
+    assert 'data-testid="split-positive">1 <span class="muted small">(25%)' in split
+    assert 'data-testid="split-neutral">1 <span class="muted small">(25%)' in split
+    assert 'data-testid="split-negative">2 <span class="muted small">(50%)' in split
+    assert "Not analysed yet" in split
+
+
+def test_a_parents_page_splits_its_sub_themes_and_links_them(client):
+    signed_in(client, Role.EXECUTIVE)
+    parent = ranked_theme(label="Mobile app", impact=60)
+    crashes = ranked_theme(label="App crashes", impact=45, parent=parent)
+    nice = ranked_theme(label="App looks nice", impact=0, parent=parent, polarity="strength")
+    FeedbackFactory.create_batch(3, theme=crashes, sentiment_label="negative")
+    FeedbackFactory.create_batch(2, theme=nice, sentiment_label="positive")
+
+    content = page_text(client.get(reverse("insights:theme-detail", args=[parent.pk])))
+    child_page = page_text(client.get(reverse("insights:theme-detail", args=[crashes.pk])))
+
+    # the parent's split is its sub-themes' added up, and each has its own row
+    split = content.split('data-testid="sentiment-split"')[1].split("</section>")[0]
+    assert 'data-testid="split-negative">3 <span class="muted small">(60%)' in split
+    assert 'data-testid="split-positive">2 <span class="muted small">(40%)' in split
+    rows = split.split('data-testid="sub-theme-split"')[1]
+    assert rows.index("App crashes") < rows.index("App looks nice")
+    assert f'href="/insights/pain-points/{crashes.pk}/"' in rows
+    assert "Strength" in rows
+    # and a sub-theme's page says where it belongs
+    assert 'data-testid="parent">Mobile app<' in child_page
+
+
+def test_a_strengths_page_shows_its_praise_not_an_impact_score(client):
+    signed_in(client, Role.EXECUTIVE)
+    theme = ranked_theme(
+        label="Support is great", impact=70, polarity=Theme.Polarity.STRENGTH, nps_lift=-3.5
+    )
+
+    content = page_text(client.get(reverse("insights:theme-detail", args=[theme.pk])))
+
+    assert 'data-testid="polarity">Strength<' in content
+    assert "A strength" in content
+    assert "-3.5 pts" in content
+    assert "Impact <span" not in content
 
 
 def test_theme_page_query_count_does_not_grow_with_feedback(client, django_assert_max_num_queries):
