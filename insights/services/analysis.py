@@ -327,19 +327,29 @@ def feedback_sentiment_score(*, rows, model, vectors) -> None:
         )
 
 
+_sentiment_models: dict[tuple, object] = {}
+
+
 def sentiment_model_latest():
-    """The sentiment model of the last successful run, or the fallback before there is one."""
+    """The sentiment model of the last successful run, or the fallback before there is one. Kept
+    per process by run: a worker scoring feedback one at a time unpickles it once per run."""
     from insights.ml.sentiment import SentimentModel
 
-    artifact = (
+    latest = (
         ModelRun.objects.filter(
             kind=ModelRun.Kind.THEMES, status=RunStatus.SUCCEEDED, artifact__isnull=False
         )
         .order_by("-finished_at")
-        .values_list("artifact", flat=True)
+        .values_list("pk", "finished_at")
         .first()
     )
-    return SentimentModel.loads(bytes(artifact)) if artifact else SentimentModel.fallback()
+    if latest is None:
+        return SentimentModel.fallback()
+    if latest not in _sentiment_models:
+        artifact = ModelRun.objects.values_list("artifact", flat=True).get(pk=latest[0])
+        _sentiment_models.clear()
+        _sentiment_models[latest] = SentimentModel.loads(bytes(artifact))
+    return _sentiment_models[latest]
 
 
 # --- step 4: themes -----------------------------------------------------------------------------
