@@ -143,12 +143,23 @@ class _Progress:
 
 
 def _analyze(run: ModelRun) -> None:
-    from insights.ml import embeddings, text
+    from insights.ml import clustering_text, embeddings, text
 
     progress = _Progress(run)
     outcome: dict = {}
     progress.step("text", lambda: feedback_text_analyze(queryset=_with_text()))
-    progress.step("vectors", lambda: feedback_vectors_update(queryset=_with_text()))
+    names: set[str] = set()
+
+    def vectors() -> None:
+        names.update(clustering_names_find())
+        # Stored before the step's work, so a run that stops halfway leaves the names its
+        # vectors were made with on record.
+        ModelRun.objects.filter(pk=run.pk).update(
+            parameters={**run.parameters, "clustering_names": sorted(names)}
+        )
+        feedback_vectors_update(queryset=_with_text(), names=frozenset(names))
+
+    progress.step("vectors", vectors)
     progress.step("sentiment", lambda: outcome.update(sentiment=_sentiment_step(run)))
     progress.step("themes", lambda: outcome.update(themes=_themes_step(run)))
     progress.step("ranking", lambda: themes_rank())
@@ -162,6 +173,8 @@ def _analyze(run: ModelRun) -> None:
             **run.parameters,
             "text_version": text.REDACTION_VERSION,
             "embedding_version": embeddings.embedding_version(),
+            "masking_version": clustering_text.MASKING_VERSION,
+            "clustering_names": sorted(names),
             "seed": SEED,
         },
     )
@@ -210,11 +223,51 @@ def _text_hash(value: str) -> str:
     return hashlib.sha256(value.encode("utf-8")).hexdigest()
 
 
-def feedback_vectors_update(*, queryset) -> int:
-    """Embed the redacted text of the feedback whose stored vector is missing or stale (its text
-    or the model changed). Returns how many were embedded."""
-    from insights.ml import embeddings
+def clustering_names_find() -> frozenset[str]:
+    """The corpus's own names (companies, products, brands addressed whatever the topic) that
+    are masked in the text themes are clustered on (`insights.ml.clustering_text`)."""
+    from insights.ml.clustering_text import corpus_names
 
+    texts = list(
+        _with_text()
+        .exclude(redacted_text="")
+        .order_by("pk")
+        .values_list("redacted_text", flat=True)
+        .iterator(chunk_size=10_000)
+    )
+    return corpus_names(texts)
+
+
+_names_cache: dict[tuple, frozenset[str]] = {}
+
+
+def clustering_names_latest() -> frozenset[str]:
+    """The names the last finished run masked: new feedback between runs is embedded in the
+    same space as the themes' members."""
+    latest = (
+        ModelRun.objects.filter(kind=ModelRun.Kind.THEMES, status=RunStatus.SUCCEEDED)
+        .order_by("-finished_at")
+        .values_list("pk", "finished_at")
+        .first()
+    )
+    if latest is None:
+        return frozenset()
+    if latest not in _names_cache:
+        parameters = ModelRun.objects.values_list("parameters", flat=True).get(pk=latest[0])
+        _names_cache.clear()
+        _names_cache[latest] = frozenset(parameters.get("clustering_names", ()))
+    return _names_cache[latest]
+
+
+def feedback_vectors_update(*, queryset, names: frozenset[str] | None = None) -> int:
+    """Embed the clustering text (`insights.ml.clustering_text`: the redacted text without
+    greetings, sign-offs, handles and the corpus `names` — by default the last run's) of the
+    feedback whose stored vector is missing or stale (that text, the masking rules or the model
+    changed). Returns how many were embedded."""
+    from insights.ml import embeddings
+    from insights.ml.clustering_text import MASKING_VERSION, text_for_clustering
+
+    names = clustering_names_latest() if names is None else names
     version = embeddings.embedding_version()
     stale = []
     rows = (
@@ -222,8 +275,9 @@ def feedback_vectors_update(*, queryset) -> int:
         .order_by("pk")
         .values_list("pk", "redacted_text", "vector__text_hash", "vector__model_version")
     )
-    for pk, body, stored_hash, stored_version in rows.iterator(chunk_size=5_000):
-        digest = _text_hash(body)
+    for pk, redacted, stored_hash, stored_version in rows.iterator(chunk_size=5_000):
+        body = text_for_clustering(redacted, names=names)
+        digest = _text_hash(f"{MASKING_VERSION}\n{body}")
         if stored_hash != digest or stored_version != version:
             stale.append((pk, body, digest))
     for start in range(0, len(stale), settings.BACKLIGHT_ANALYSIS_BATCH):
