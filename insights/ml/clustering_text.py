@@ -22,13 +22,15 @@ and banking77 are in bench/RESULTS.md, "Themes: noisy text masking"):
    most -12 — about the 7,000th lower-case word — or not in its table at all; not a stop word),
    capitalised in at least 80 % of its mid-sentence uses ("Acme") or written as a #hashtag in at
    least half of its texts.
-3. Spread evenly: it occurs whatever the topic. The texts that contain it, with the word itself
-   taken out, are hardly more alike than the corpus as a whole: their mean pairwise TF-IDF cosine
-   is at most `max_cohesion` (1.2) times the corpus's. On the negative airline tweets the six
-   airline handles score 0.64-0.90 and the name-like words that are not names 1.8-7.8 ("JFK"
-   1.81, "DFW" 2.97, the data set's "Flightled" 5.3); topical words, never name-like anyway,
-   score above 1.1 ("bag" 1.13, "luggage" 1.24, "delayed" 1.62, "refund" 1.72). On banking77 the
-   brands are topics and score far above ("Visa" 10.4, "Apple" 11.5, "Mastercard" 15.0).
+3. Spread evenly: it occurs whatever the topic. The texts that contain it are hardly more alike
+   than the corpus as a whole: their mean pairwise TF-IDF cosine, compared on what they say
+   (greetings, sign-offs and footers masked, the word itself left out), is at most
+   `max_cohesion` (1.3) times the corpus's. On the negative airline tweets the six airline
+   handles score 0.62-0.90 and the name-like words that are not names 1.8-7.9 ("JFK" 1.82, "DFW"
+   3.0, the data set's "Flightled" 5.4); topical words, never name-like anyway, score above 1.1
+   ("bag" 1.13, "luggage" 1.25, "delayed" 1.64, "refund" 1.70). On banking77 the brands are
+   topics and score far above ("Visa" 10.6, "Apple" 11.5, "Mastercard" 15.3); on banking77
+   dressed as e-mail to five banks, the banks score 0.91-1.05.
 
 Each name also brings the capitalised phrases that spell it in the corpus, with or without a
 company word such as "Airlines" or "Inc" ("US Airways", "Virgin America", "Southwest Airlines"
@@ -67,7 +69,7 @@ CAPITALISED_SHARE = 0.8
 ENGLISH_LOGPROB = -12.0
 # Only words above this log-probability are kept in memory; the table's floor is about -19.5.
 _ENGLISH_TABLE_FLOOR = -15.0
-MAX_COHESION = 1.2
+MAX_COHESION = 1.3
 # Cohesion is estimated on at most this many texts (every k-th one, deterministically).
 COHESION_SAMPLE = 20_000
 # A candidate needs this many texts in the cohesion sample to be judged at all.
@@ -182,7 +184,7 @@ _SIGNER = r"(?:\[NAME\]|[A-Z][\w'’.&-]*(?:[^\S\n]+[A-Z][\w'’.&-]*){0,2})"
 # Doe\nAcme Inc" (the closing line, then at most three short lines of name, role and company).
 _SIGNOFF = re.compile(
     rf"(?:^|(?<=[.!?,;:)\n]))\s*{_CLOSING}{_CLOSING_TAIL}[\s,.!\-–—:)]*"
-    rf"(?:{_SIGNER}[ \t.!]*(?:\n[^\n]{{1,60}}){{0,3}})?\s*$"
+    rf"(?:{_SIGNER})?[ \t.!]*(?:\n[^\n]{{1,60}}){{0,3}}\s*$"
 )
 # Cheap gates, checked on the lower-cased text before the costlier patterns run.
 _CUT_HINTS = (
@@ -244,24 +246,27 @@ def texts_for_clustering(texts: Sequence[str]) -> tuple[list[str], frozenset[str
     return [text_for_clustering(text, names=names) for text in texts], names
 
 
-def _strip_addresses(text: str) -> str:
+def _strip_addresses(text: str, *, placeholders: bool = True, handles: bool = True) -> str:
     if "@" in text:
-        text = _HANDLE.sub(" ", _EMAIL.sub(" ", text))
+        text = _EMAIL.sub(" ", text)
+        if handles:
+            text = _HANDLE.sub(" ", text)
     if "/" in text or "www." in text:
         text = _URL.sub(" ", text)
-    if "[" in text:
+    if placeholders and "[" in text:
         text = _PLACEHOLDER.sub(" ", text)
     return text
 
 
-def _mask(text: str, names: frozenset[str]) -> str:
+def _mask(text: str, names: frozenset[str], *, handles: bool = True) -> str:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     lowered = text.lower()
     if any(hint in lowered for hint in _CUT_HINTS):
         cut = _CUT.search(text)
         if cut and _LETTER.search(text[: cut.start()]):
             text = text[: cut.start()]
-    text = _strip_addresses(text)
+    # "[NAME]" stays until greeting and sign-off are gone: "Dear [NAME]," and "Thanks, [NAME]".
+    text = _strip_addresses(text, placeholders=False, handles=handles)
     if any(hint in lowered for hint in _TICKET_HINTS):
         text = _TICKET_REF.sub(" ", text)
     text = _strip_greeting(text)
@@ -272,6 +277,8 @@ def _mask(text: str, names: frozenset[str]) -> str:
             if stripped == text.rstrip():
                 break
             text = stripped
+    if "[" in text:
+        text = _PLACEHOLDER.sub(" ", text)
     if names:
         text = _names_pattern(names).sub(" ", text)
     return _tidy(text)
@@ -370,25 +377,29 @@ def corpus_names(
 
 
 def _cohesion(texts: Sequence[str], words: Iterable[str]) -> dict[str, float]:
-    """For each word, the mean pairwise TF-IDF cosine of the texts containing it, the word itself
-    left out, over that of all texts: about 1 for a word that occurs whatever the topic, well
-    above 1 for a topical one."""
+    """For each word, the mean pairwise TF-IDF cosine of the texts containing it, over that of
+    all texts: about 1 for a word that occurs whatever the topic, well above 1 for a topical one.
+    The texts are compared on what they say: greetings, sign-offs, footers and handles masked,
+    and the word itself left out. Otherwise a footer that always names the company ("Acme
+    Support | This email is confidential") would make the company look like a topic."""
     from scipy import sparse
 
     # Copies of one text (templates, retweets) would look like a topic of their own.
     distinct = list(dict.fromkeys(texts))
     step = max(1, -(-len(distinct) // COHESION_SAMPLE))
-    sample = [set(_WORD.findall(text.lower())) for text in distinct[::step]]
+    sample = distinct[::step]
+    m = len(sample)
+    if m < 3:
+        return {}
     stop = _stop_words()
     vocabulary: dict[str, int] = {}
     rows, columns = [], []
-    for row, tokens in enumerate(sample):
-        for token in tokens:
+    for row, text in enumerate(sample):
+        for token in set(_WORD.findall(_mask(text, frozenset(), handles=False).lower())):
             if token not in stop:
                 rows.append(row)
                 columns.append(vocabulary.setdefault(token, len(vocabulary)))
-    m = len(sample)
-    if m < 3 or not vocabulary:
+    if not vocabulary:
         return {}
     counts = sparse.csr_matrix(
         (np.ones(len(rows)), (rows, columns)), shape=(m, len(vocabulary)), dtype=np.float64
@@ -403,24 +414,34 @@ def _cohesion(texts: Sequence[str], words: Iterable[str]) -> dict[str, float]:
     if texts_kept < 3:
         return {}
     baseline = (total @ total - texts_kept) / (texts_kept * (texts_kept - 1))
-    by_column = units.tocsc()
+    if baseline <= 0:
+        return {}
+
+    # Which sampled texts contain each word, anywhere in the unmasked text.
+    wanted = set(words)
+    members_of: dict[str, list[int]] = {word: [] for word in wanted}
+    for row, text in enumerate(sample):
+        for token in wanted.intersection(_WORD.findall(text.lower())):
+            members_of[token].append(row)
 
     scores: dict[str, float] = {}
-    for word in words:
+    for word, rows_with in members_of.items():
+        members = np.asarray(rows_with, dtype=np.int64)
+        members = members[has_words[members]] if len(members) else members
         column = vocabulary.get(word)
         if column is None:
-            continue
-        members = by_column[:, column].nonzero()[0]
-        weights = by_column[members, column].toarray().ravel()
-        rest = 1.0 - weights**2
-        keep = rest > 1e-9  # a text with only this word says nothing about its spread
+            rest = np.ones(len(members))
+        else:
+            rest = 1.0 - units[members, column].toarray().ravel() ** 2
+        keep = rest > 1e-9  # a text that says only this word tells nothing about its spread
         members, rest = members[keep], rest[keep]
         size = len(members)
-        if size < _COHESION_MIN_TEXTS or baseline <= 0:
+        if size < _COHESION_MIN_TEXTS:
             continue
         summed = np.asarray((sparse.diags(1 / np.sqrt(rest)) @ units[members]).sum(axis=0))
         summed = summed.ravel()
-        summed[column] = 0.0
+        if column is not None:
+            summed[column] = 0.0
         mean_similarity = (summed @ summed - size) / (size * (size - 1))
         scores[word] = float(mean_similarity / baseline)
     return scores
