@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from django.db.models import Count, DateField, Q, Sum
 from django.db.models.functions import TruncMonth
 
-from insights.models import Feedback
+from insights.models import Feedback, Theme
 from insights.selectors import FeedbackFilters, feedback_list
 from metrics.calculations import NpsResult, RateResult, nps_from_counts, rate_from_counts
 from metrics.report_cache import report_cached
@@ -42,6 +42,7 @@ class ThemeScores:
     responses: int
     nps: NpsResult
     detractor_share: RateResult  # detractors ÷ NPS answers, in percent
+    polarity: str = ""  # the theme's: a strength is not a pain point; "" for no theme
 
 
 @dataclass(frozen=True)
@@ -88,8 +89,9 @@ class PmDashboard:
 
     @property
     def pain_points(self) -> int:
-        """Pain points with some of the feedback (feedback without one is not a pain point)."""
-        return sum(1 for theme in self.themes if theme.theme_id is not None)
+        """Pain points with some of the feedback (feedback without a theme, or in a strength,
+        is not a pain point)."""
+        return sum(1 for theme in self.themes if theme.polarity == Theme.Polarity.PAIN)
 
 
 def dashboard_window(
@@ -120,11 +122,12 @@ def _dashboard_build(filters: FeedbackFilters, *, start: dt.date, end: dt.date, 
         feedback_list(filters=windowed)
         .order_by()
         .annotate(month=month)
-        .values("month", "theme_id", "theme__label", "source", "sentiment_label")
+        .values("month", "theme_id", "theme__label", "theme__polarity", "source", "sentiment_label")
         .annotate(**_counts())
     )
     theme_counts: dict[int | None, dict] = defaultdict(lambda: defaultdict(int))
     labels: dict[int | None, str] = {None: NOT_THEMED}
+    polarities: dict[int | None, str] = {None: ""}
     volume: dict[dt.date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     sentiment: dict[dt.date, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     sentiment_sums: dict[dt.date, list[float]] = defaultdict(lambda: [0.0, 0])
@@ -133,6 +136,7 @@ def _dashboard_build(filters: FeedbackFilters, *, start: dt.date, end: dt.date, 
         theme_id = row["theme_id"]
         if theme_id is not None:
             labels[theme_id] = row["theme__label"]
+            polarities[theme_id] = row["theme__polarity"]
         for name in ("responses", "promoters", "passives", "detractors"):
             theme_counts[theme_id][name] += row[name]
             overall[name] += row[name]
@@ -152,7 +156,16 @@ def _dashboard_build(filters: FeedbackFilters, *, start: dt.date, end: dt.date, 
     themes = []
     for theme_id, counts in theme_counts.items():
         nps, detractors = scores(counts)
-        themes.append(ThemeScores(theme_id, labels[theme_id], counts["responses"], nps, detractors))
+        themes.append(
+            ThemeScores(
+                theme_id,
+                labels[theme_id],
+                counts["responses"],
+                nps,
+                detractors,
+                polarity=polarities[theme_id],
+            )
+        )
     themes.sort(key=lambda t: (t.theme_id is None, -t.responses, t.label.lower()))
     source_totals: dict[str, int] = defaultdict(int)
     for by_source in volume.values():

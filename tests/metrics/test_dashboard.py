@@ -219,3 +219,17 @@ def test_received_at_days_follow_the_time_zone(pm_client):
     FeedbackFactory(nps=9, received_at=timezone.now())
 
     assert pm_client.get(reverse(URL)).context["dashboard"].total == 1
+
+
+def test_a_strength_is_not_counted_among_pain_points(feedback, pm_client):
+    # Given one of the two themes is a strength (what customers value)
+    exports, sso = feedback
+    sso.polarity = sso.Polarity.STRENGTH
+    sso.save(update_fields=["polarity"])
+
+    # When the dashboard is built
+    dashboard = pm_dashboard(filters=FeedbackFilters(), today=org_today())
+
+    # Then it still shows the strength's scores, but counts one pain point
+    assert {theme.label for theme in dashboard.themes} >= {"Exports time out", "SSO loops"}
+    assert dashboard.pain_points == 1
