@@ -45,6 +45,7 @@ OUTLIER_MAX_SHARE = 0.08
 # SPLIT_MIN_SIZE items) is a catch-all a PM cannot act on: it is split into sub-themes.
 SPLIT_SHARE = 0.20
 SPLIT_MIN_SIZE = 60
+MAX_SUBTHEMES = 8
 # A theme is relabelled only when its membership changed by more than this (Jaccard distance).
 RELABEL_CHURN = 0.20
 
@@ -268,9 +269,7 @@ def _split_oversized(
             or len(rows) <= SPLIT_SHARE * themed
         ):
             continue
-        from insights.ml.clustering import subcluster
-
-        result = subcluster(matrix[rows], seed=SEED)
+        result = _subcluster(matrix[rows])
         if result.k < 2:
             continue
         children = [
@@ -285,6 +284,17 @@ def _split_oversized(
         by_id.update({new.pk: new for new in children})
         splits += 1
     return splits
+
+
+def _subcluster(vectors: np.ndarray):
+    """Sub-themes of one oversized theme: the clustering's own choice of k, at most
+    MAX_SUBTHEMES (a parent with dozens of children is another catch-all)."""
+    from insights.ml.clustering import cluster_vectors
+
+    result = cluster_vectors(vectors, seed=SEED)
+    if result.k > MAX_SUBTHEMES:
+        result = cluster_vectors(vectors, k=MAX_SUBTHEMES, seed=SEED)
+    return result
 
 
 def _assignments_store(

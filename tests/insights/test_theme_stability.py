@@ -230,3 +230,34 @@ def test_new_feedback_that_fits_no_theme_requests_a_full_run_once_enough_gathers
     assert spam.pk is not None
     assert Feedback.objects.filter(pk__in=ids, theme=spam).count() >= 12
     assert Theme.objects.count() > themes_before
+
+
+def test_a_catch_all_theme_is_split_into_sub_themes(organisation):
+    # Given a theme holding half of all feedback: two topics a person put together
+    analysis.analysis_run_now()
+    exports, sso = _holder("slow_exports"), _holder("sso_login_loops")
+    feedback_move(feedback_ids=list(sso.feedback.values_list("pk", flat=True)), theme=exports)
+    held = set(exports.feedback.values_list("pk", flat=True))
+    assert len(held) >= 60
+
+    # When the analysis runs
+    analysis.analysis_run_now()
+
+    # Then its feedback sits in its sub-themes, each labelled apart, the topics apart
+    children = list(Theme.objects.filter(parent=exports, status=Theme.Status.ACTIVE))
+    assert 2 <= len(children) <= 8
+    assert not exports.feedback.exists()
+    assert set(Feedback.objects.filter(theme__parent=exports).values_list("pk", flat=True)) == held
+    assert len({child.label for child in children}) == len(children)
+    for topic in ("slow_exports", "sso_login_loops"):
+        assert _holder(topic).parent_id == exports.pk
+    assert _holder("slow_exports") != _holder("sso_login_loops")
+    # And the list shows the parent once, its sub-themes under it
+    ranked = pain_points_ranked(with_quotes=False)
+    assert [point.theme.pk for point in ranked].count(exports.pk) == 1
+    assert not {child.pk for child in children} & {point.theme.pk for point in ranked}
+
+    # And a re-run keeps the sub-themes as they are
+    before = _themes_by_feedback()
+    analysis.analysis_run_now()
+    assert _themes_by_feedback() == before
