@@ -63,6 +63,10 @@ def test_json_report_scores_the_production_path(labelled_csv):
     assert report["clusters"] == 3
     assert report["nmi"] > 0.6
     assert report["texts"] == 18
+    # Each theme's label names its own group: closest to "card arrival", "exchange rate" or
+    # "app crash" as its members are.
+    assert report["label_match"] == 1.0
+    assert report["label_seconds"] >= 0
 
 
 def test_readable_line_with_auto_k(labelled_csv):
@@ -72,6 +76,7 @@ def test_readable_line_with_auto_k(labelled_csv):
 
     assert "18 texts, 3 labels" in out.getvalue()
     assert "NMI" in out.getvalue()
+    assert "labels match the majority label of" in out.getvalue()
 
 
 def test_missing_file_is_a_clear_error(tmp_path):
@@ -98,6 +103,7 @@ def test_bad_k_is_a_clear_error(labelled_csv, value):
 
 
 BANKING77 = Path(__file__).resolve().parents[2].parent / "shared/data/banking77/test.csv"
+MIN_LABEL_MATCH = 0.60
 
 
 # Regression guards, not the bars: the bars (and today's figures) are measured by
@@ -115,3 +121,6 @@ def test_banking77_guard(k, min_nmi):
     report = json.loads(out.getvalue())
     assert report["nmi"] >= min_nmi
     assert report["unthemed_share"] <= 0.10
+    # The labels' bar is 0.70 (bench/RESULTS.md); one theme moves label match by about 0.013,
+    # so the guard leaves room for eight themes' worth of another CPU's vectors.
+    assert report["label_match"] >= MIN_LABEL_MATCH
