@@ -75,12 +75,14 @@ _NUMBERED = re.compile(r" \((\d+)\)$")
 
 @functools.cache
 def nlp():
+    """spaCy's blank English pipeline with its lookup lemmatizer (spacy-lookups-data): its
+    tokenizer splits the texts, the lemmatizer's table lemmatizes them."""
     import spacy
 
-    nlp = spacy.blank("en")
-    nlp.add_pipe("lemmatizer", config={"mode": "lookup"})
-    nlp.initialize()
-    return nlp
+    pipeline = spacy.blank("en")
+    pipeline.add_pipe("lemmatizer", config={"mode": "lookup"})
+    pipeline.initialize()
+    return pipeline
 
 
 def _is_stop(token) -> bool:
@@ -176,9 +178,10 @@ def _joins(left, right) -> bool:
 
 def label_candidates(doc, text: str) -> list[tuple[str, str, int]]:
     """(lemma key, wording as written, words) for each window of a clause of `doc` (the tokens of
-    `text`, placeholders already turned into breaks) that could
-    name its theme: at most LABEL_MAX_WORDS words, starting on a content word, a negation or a
-    negated auxiliary, ending on a content word or on a particle after one."""
+    `text`, placeholders already turned into breaks) that could name its theme: at most
+    LABEL_MAX_WORDS words, starting on a content word, "no"/"never", a negated auxiliary or a
+    question word (a question runs to its clause's end), ending on a content word, on "yet" or
+    "again", or on the particle of a phrasal verb."""
     clauses: list[list] = [[]]
     for token in doc:
         # A hyphen inside a word ("real-time") stays in its clause so no window ends at it.
