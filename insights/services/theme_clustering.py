@@ -418,20 +418,25 @@ def _descriptions(
     from insights.ml.labels import describe_clusters
 
     result: dict[int, object] = {}
+    # A person's label is taken: no machine label repeats it.
+    taken = [theme.label for theme in by_id.values() if theme.label_edited]
     top_ids = sorted(top_members)
     if top_ids:
-        result.update(_describe(top_ids, top_members, matrix, texts, describe_clusters))
+        result.update(_describe(top_ids, top_members, matrix, texts, describe_clusters, taken))
     siblings: dict[int, list[int]] = defaultdict(list)
     for theme_id in members:
         parent = by_id[theme_id].parent_id
         if parent:
             siblings[parent].append(theme_id)
+    taken += [description.label for description in result.values()]
     for children in siblings.values():
-        result.update(_describe(sorted(children), members, matrix, texts, describe_clusters))
+        described = _describe(sorted(children), members, matrix, texts, describe_clusters, taken)
+        taken += [description.label for description in described.values()]
+        result.update(described)
     return result
 
 
-def _describe(theme_ids, rows_of, matrix, texts, describe_clusters) -> dict[int, object]:
+def _describe(theme_ids, rows_of, matrix, texts, describe_clusters, taken) -> dict[int, object]:
     rows = np.concatenate([rows_of[theme_id] for theme_id in theme_ids])
     labels = np.concatenate(
         [np.full(len(rows_of[theme_id]), index) for index, theme_id in enumerate(theme_ids)]
@@ -439,7 +444,9 @@ def _describe(theme_ids, rows_of, matrix, texts, describe_clusters) -> dict[int,
     centroids = np.vstack(
         [_unit(matrix[rows_of[theme_id]].mean(axis=0, keepdims=True))[0] for theme_id in theme_ids]
     )
-    descriptions = describe_clusters([texts[row] for row in rows], labels, matrix[rows], centroids)
+    descriptions = describe_clusters(
+        [texts[row] for row in rows], labels, matrix[rows], centroids, existing_labels=taken
+    )
     described = {}
     for index, description in descriptions.items():
         # Quotes come back as indices into the subset: map them to indices into `texts`.
