@@ -1,4 +1,5 @@
-"""Sentiment: rating → polarity, the lexicon fallback, and the trained model on toy corpora.
+"""Sentiment: rating → polarity, the lexicon fallback, the trained model on toy corpora, and the
+plain-ask rule on both.
 
 Trained-model tests pass random unit vectors as the embeddings, so no sentence model is loaded;
 the TF-IDF half has to carry the signal on its own.
@@ -9,7 +10,9 @@ import pytest
 
 from insights.ml import sentiment
 from insights.ml.sentiment import (
+    ASK_MODEL_SHARE,
     LABELS,
+    MIN_RATED_ASKS,
     MIN_TRAINING_TEXTS,
     SentimentModel,
     SentimentPrediction,
@@ -37,6 +40,24 @@ def toy_corpus(n_per_class: int, *, seed: int = 0) -> tuple[list[str], list[str]
             texts.append(" ".join(chosen))
             labels.append(label)
     return texts, labels
+
+
+def how_to_asks(n: int, *, seed: int = 0) -> list[str]:
+    """Polite how-to questions and requests, as support tickets ask them."""
+    rng = np.random.default_rng(seed)
+    verbs = ["change", "move", "export", "archive", "rename", "share", "set up", "reset"]
+    nouns = ["report", "project", "account", "address", "schedule", "team", "password", "field"]
+    shapes = [
+        "Hi team, how do I {verb} our {noun}? Thanks, Ana",
+        "Could you tell me how to {verb} the {noun}?",
+        "Hello,\nwhere can I {verb} my {noun}?\nRegards,\nTom",
+        "Please {verb} the {noun} for us.",
+        "Is there a way to {verb} a {noun}",
+    ]
+    return [
+        str(rng.choice(shapes)).format(verb=rng.choice(verbs), noun=rng.choice(nouns))
+        for _ in range(n)
+    ]
 
 
 def random_vectors(n: int, *, seed: int = 0) -> np.ndarray:
@@ -93,6 +114,12 @@ def test_polarity_from_scores(kwargs, expected):
     assert polarity_from_scores(**kwargs) == expected
 
 
+@pytest.mark.parametrize("kwargs", [{"csat": 5}, {"csat": 1}, {"ces": 2}, {"nps": 10}])
+def test_a_support_tickets_rating_is_not_the_polarity_of_its_text(kwargs):
+    assert polarity_from_scores(**kwargs, source="support_ticket") is None
+    assert polarity_from_scores(**kwargs, source="survey") == polarity_from_scores(**kwargs)
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -103,6 +130,10 @@ def test_polarity_from_scores(kwargs, expected):
         ("The flight was terrible and late", "negative"),
         ("Thanks, the support team was amazing!", "positive"),
         ("I changed my address on Tuesday", "neutral"),
+        ("Hi team, how do I change our billing email? Thanks, Ana", "neutral"),
+        ("Could you please add a dark mode? Thank you so much!", "neutral"),
+        ("Love the new dashboard, thanks!", "positive"),
+        ("Hi team, the export is broken again, could you fix it? Thanks, Ana", "negative"),
     ],
 )
 def test_fallback_labels(text, expected):
@@ -133,7 +164,7 @@ def test_fallback_identity():
     model = SentimentModel.fallback()
 
     assert model.trained_on == 0
-    assert model.version == "lexicon/1"
+    assert model.version == "lexicon/2"
 
 
 def test_too_few_texts_gives_the_fallback():
@@ -169,7 +200,7 @@ def test_fit_learns_a_separable_corpus(trained):
     accuracy = np.mean([p == t for p, t in zip(prediction.labels, labels, strict=True)])
     assert accuracy >= 0.95
     assert trained.trained_on == 3 * (MIN_TRAINING_TEXTS // 3 + 20)
-    assert trained.version.startswith("tfidf-lr+minilm-lr/1+")
+    assert trained.version.startswith("tfidf-lr+minilm-lr/2+")
 
 
 def test_predictions_are_bounded_and_consistent(trained):
@@ -231,6 +262,23 @@ def test_fallback_round_trip():
     assert restored.predict(["not good"]).labels == ["negative"]
 
 
+def test_a_stored_fallback_loads_as_todays_fallback():
+    stored = _npz_with_header(
+        {"format": sentiment.FORMAT, "version": "lexicon/1", "trained_on": 0, "tfidf_weight": 0.5}
+    )
+
+    restored = SentimentModel.loads(stored)
+
+    assert restored.version == SentimentModel.fallback().version
+
+
+def test_round_trip_keeps_how_many_asks_were_rated(trained):
+    restored = SentimentModel.loads(trained.dumps())
+
+    assert restored.rated_asks == trained.rated_asks == 0
+    assert not restored.asks_learnt
+
+
 def test_loads_refuses_other_data():
     with pytest.raises(ValueError, match="Not a stored sentiment model"):
         SentimentModel.loads(_npz_with_header({"format": "something-else"}))
@@ -279,3 +327,91 @@ def test_fallback_with_two_buts():
     prediction = SentimentModel.fallback().predict(["good but bad but great"])
 
     assert prediction.labels == ["positive"]
+
+
+# --- the plain-ask rule on the trained model ---------------------------------------------------
+
+
+def _fit_with_asks(asks: int, label: str) -> SentimentModel:
+    """The toy corpus plus `asks` how-to questions rated `label` (as a support ticket's CSAT rates
+    how it was handled, not what it says)."""
+    texts, labels = toy_corpus(MIN_TRAINING_TEXTS // 3 + 20)
+    texts += how_to_asks(asks, seed=5)
+    labels += [label] * asks
+    return SentimentModel.fit(texts, labels, vectors=random_vectors(len(texts)), seed=0)
+
+
+def test_the_toy_corpus_has_no_plain_asks(trained):
+    assert trained.rated_asks == 0
+
+
+def test_unlearnt_plain_asks_are_neutral_whatever_the_model_leans():
+    # given a model that saw too few asks, all rated negative
+    model = _fit_with_asks(MIN_RATED_ASKS // 2, "negative")
+    asks = how_to_asks(40, seed=6)
+
+    # when it scores new asks
+    prediction = model.predict(asks, vectors=random_vectors(len(asks), seed=6))
+    proba = model.probabilities(asks, vectors=random_vectors(len(asks), seed=6))
+
+    # then they are neutral, keeping a quarter of the model's lean at most
+    assert model.rated_asks == MIN_RATED_ASKS // 2
+    assert not model.asks_learnt
+    assert set(prediction.labels) == {"neutral"}
+    assert np.all(np.abs(prediction.scores) <= ASK_MODEL_SHARE)
+    assert np.all(proba[:, LABELS.index("neutral")] >= 1 - ASK_MODEL_SHARE)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+
+
+def test_learnt_plain_asks_keep_the_models_verdict_when_it_is_a_complaint():
+    # given an organisation whose ratings say its many questions are complaints
+    model = _fit_with_asks(MIN_RATED_ASKS + 50, "negative")
+    asks = how_to_asks(40, seed=6)
+
+    prediction = model.predict(asks, vectors=random_vectors(len(asks), seed=6))
+
+    assert model.asks_learnt
+    assert np.mean([label == "negative" for label in prediction.labels]) >= 0.9
+
+
+def test_a_plain_ask_is_never_praise_even_when_rated_as_praise():
+    # given many how-to questions rated positive (a quick answer, a happy customer)
+    model = _fit_with_asks(MIN_RATED_ASKS + 50, "positive")
+    asks = how_to_asks(40, seed=6)
+
+    proba = model.probabilities(asks, vectors=random_vectors(len(asks), seed=6))
+    prediction = model.predict(asks, vectors=random_vectors(len(asks), seed=6))
+
+    assert np.all(proba[:, LABELS.index("positive")] == 0)
+    assert "positive" not in prediction.labels
+    assert np.all(prediction.scores <= 0)
+
+
+def test_the_rule_leaves_praise_and_complaints_to_the_model():
+    model = _fit_with_asks(MIN_RATED_ASKS // 2, "positive")
+    texts = [
+        "great love, could you add the schedule too? thanks",
+        "hi team, the app is broken and terrible, could you fix it? thanks",
+    ]
+
+    prediction = model.predict(texts, vectors=random_vectors(len(texts), seed=7))
+
+    assert prediction.labels == ["positive", "negative"]
+
+
+def test_a_model_stored_before_the_rule_keeps_its_judgement_of_asks(trained):
+    import io
+    import json
+
+    # given a stored model whose header predates the count of rated asks
+    with np.load(io.BytesIO(trained.dumps()), allow_pickle=False) as stored:
+        arrays = dict(stored)
+    header = json.loads(arrays["header"].tobytes().decode())
+    del header["rated_asks"]
+    arrays["header"] = np.frombuffer(json.dumps(header).encode(), dtype=np.uint8)
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+
+    restored = SentimentModel.loads(buffer.getvalue())
+
+    assert restored.asks_learnt
