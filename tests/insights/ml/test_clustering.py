@@ -9,6 +9,7 @@ from insights.ml.clustering import (
     assign_to_centroids,
     cluster_vectors,
     match_clusters,
+    subcluster,
 )
 
 
@@ -147,3 +148,118 @@ def test_match_clusters_drops_dissimilar_pairs():
 
     assert match_clusters(previous, current, min_similarity=0.5) == {0: 1}
     assert match_clusters(previous, np.zeros((0, 8)), min_similarity=0.5) == {}
+
+
+def _theme_with_children(*, children: int, per_child: int, dim: int = 32, seed: int = 0):
+    """One theme whose members share a strong common direction (cosine ≈ 0.9 between any two)
+    and fall into `children` sub-topics around it."""
+    rng = np.random.default_rng(seed)
+    parent = _unit(rng.normal(size=(1, dim)))[0]
+    offsets = _unit(rng.normal(size=(children, dim)))
+    truth = np.repeat(np.arange(children), per_child)
+    noise = rng.normal(scale=0.12 / np.sqrt(dim), size=(len(truth), dim))
+    return _unit(3.0 * parent + offsets[truth] + noise), truth
+
+
+def test_subcluster_splits_a_theme_into_its_sub_topics():
+    vectors, truth = _theme_with_children(children=3, per_child=40)
+    assert (vectors @ vectors.T).min() > 0.75  # one theme by any whole-corpus standard
+
+    result = subcluster(vectors, seed=0)
+
+    assert isinstance(result, ClusterResult)
+    assert result.k == 3
+    assert adjusted_rand_score(truth, result.labels) == pytest.approx(1.0)
+    assert result.centroids.shape == (3, 32)
+    assert np.bincount(result.labels).tolist() == [40, 40, 40]
+    assert result.parameters["space"] == "raw, centred"
+
+
+def test_subcluster_keeps_within_max_k():
+    vectors, truth = _theme_with_children(children=6, per_child=20)
+
+    capped = subcluster(vectors, seed=0, max_k=4)
+    free = subcluster(vectors, seed=0)
+
+    assert 2 <= capped.k <= 4
+    assert max(capped.parameters["k_silhouettes"]) == 4
+    assert free.k == 6
+    assert adjusted_rand_score(truth, free.labels) > 0.95
+
+
+@pytest.mark.parametrize("n", [0, 1, 2])
+def test_subcluster_of_too_few_members_is_one_group(n):
+    vectors, _ = _theme_with_children(children=2, per_child=2)
+
+    result = subcluster(vectors[:n], seed=0)
+
+    assert result.k == min(n, 1)
+    assert (result.labels == 0).all()
+
+
+def test_a_theme_without_sub_topics_is_not_split():
+    # Given one tight blob: any split of it is arbitrary
+    vectors, _, _ = _blobs(themes=1, per_theme=40, spread=0.3, seed=2)
+
+    # Then neither the clustering nor the split invents groups in it
+    assert cluster_vectors(vectors, seed=0).k == 1
+    result = subcluster(vectors, seed=0)
+    assert result.k == 1
+    assert max(result.parameters["k_silhouettes"].values()) < 0.1
+
+
+def test_subcluster_rejects_max_k_below_two():
+    vectors, _ = _theme_with_children(children=2, per_child=5)
+
+    with pytest.raises(ValueError, match="max_k"):
+        subcluster(vectors, max_k=1)
+
+
+def test_subcluster_is_reproducible():
+    vectors, _ = _theme_with_children(children=4, per_child=15, seed=3)
+
+    first, second = subcluster(vectors, seed=5), subcluster(vectors, seed=5)
+
+    assert np.array_equal(first.labels, second.labels)
+    assert np.array_equal(first.centroids, second.centroids)
+
+
+@pytest.mark.slow
+def test_subcluster_of_a_big_theme_goes_through_umap():
+    vectors, truth = _theme_with_children(children=4, per_child=80)
+
+    result = subcluster(vectors, seed=0)
+
+    assert result.parameters["space"] == "umap"
+    assert result.k == 4
+    assert adjusted_rand_score(truth, result.labels) > 0.95
+
+
+def test_texts_must_match_the_vectors():
+    vectors, _, _ = _blobs(themes=2, per_theme=5)
+
+    with pytest.raises(ValueError, match="9 texts for 10 vectors"):
+        cluster_vectors(vectors, texts=["a text"] * 9)
+
+
+@pytest.mark.slow
+def test_shared_wording_separates_themes_the_vectors_blur():
+    # Given two topics whose vectors are drawn alike, around one centre (the embedding cannot
+    # tell them apart), but whose texts use their own words
+    rng = np.random.default_rng(4)
+    vectors, _, _ = _blobs(themes=1, per_theme=240, spread=1.0, seed=4)
+    topic = np.arange(len(vectors)) % 2
+    word_pools = (
+        ["refund", "money", "back", "returned", "reimburse"],
+        ["password", "login", "reset", "account", "locked"],
+    )
+    texts = [" ".join(rng.choice(word_pools[label], size=4)) for label in topic]
+
+    # When they are clustered into two themes with and without the texts
+    with_texts = cluster_vectors(vectors, k=2, seed=0, texts=texts)
+    without = cluster_vectors(vectors, k=2, seed=0)
+
+    # Then only the texts recover the topics
+    assert with_texts.parameters["umap"]["neighbours_by"].startswith("cosine + ")
+    assert adjusted_rand_score(topic, with_texts.labels) > 0.9
+    assert adjusted_rand_score(topic, without.labels) < 0.1
