@@ -35,7 +35,7 @@ rated how-to tickets and 564 of the 1,227 rated problem tickets had CSAT 4–5. 
   trained on them judges a how-to question by the requests it knows, those inside complaints
   ("Can exports run in the background?"): it called 81 % of the demo's how-to tickets negative.
   Where ratings do cover asks the model is trusted: 591 airline tweets (4 %) are plain asks, 73 %
-  of them labelled neutral, 24 % negative ("is the website down?"); the model gets 82 % of them
+  of them labelled neutral, 24 % negative ("so what's the solution?"); the model gets 82 % of them
   right (78 % with none in training, 80 % with 100), the rule 73 %.
 
 The fallback scores the text without its greeting, closing and signature ("Thanks, Ana" is not
