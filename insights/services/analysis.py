@@ -333,12 +333,14 @@ def _sentiment_step(run: ModelRun) -> dict:
     rows = list(
         Feedback.objects.filter(pk__in=ids)
         .order_by("pk")
-        .values_list("pk", "redacted_text", "nps", "csat", "ces")
+        .values_list("pk", "redacted_text", "nps", "csat", "ces", "source")
     )
+    # A support ticket's rating is of how support handled it, not of what the text says: it
+    # teaches the model nothing about the text's polarity (polarity_from_scores says None).
     training = [
         (body, label, position[pk])
-        for pk, body, nps, csat, ces in rows
-        if (label := polarity_from_scores(nps=nps, csat=csat, ces=ces)) is not None
+        for pk, body, nps, csat, ces, source in rows
+        if (label := polarity_from_scores(nps=nps, csat=csat, ces=ces, source=source)) is not None
     ]
     try:
         model = SentimentModel.fit(
