@@ -25,7 +25,7 @@ NMI against the intents, UMAP seeds 0–5; bench/RESULTS.md, "Themes: banking77 
 
 Measured end to end (`cluster_vectors`, seeds 0–5): with texts, k = 77 NMI 0.839 (0.834–0.843)
 and k auto 0.838 (0.835–0.843, 73–80 themes); without texts 0.834 / 0.835 (seeds 0–2); the
-previous path (raw cosine neighbours, UMAP 10 d, k-means, 1 % tie) 0.829 / 0.823.
+previous path (raw cosine neighbours, UMAP 10 d, k-means, 1 % tie) 0.828 / 0.821 (seeds 0–5).
 
 Big inputs stay inside the time budget: UMAP and the tree are built on a sample of 10,000 vectors;
 every other vector is placed at the mean of its nearest sampled neighbours and joins the nearest
