@@ -36,7 +36,9 @@ def test_an_engineer_logs_a_touchpoint_on_a_phone_in_under_a_minute(
     # And pick a customer from the suggestions, a quick duration and type two observations
     first_customer = page.get_by_label("Customer 1")
     first_customer.press_sequentially("Acme")
-    expect(page.locator("#customer-options option")).to_have_count(1)
+    # The suggestions arrive from the server after a pause in typing; on a loaded machine that
+    # has taken more than the default five seconds.
+    expect(page.locator("#customer-options option")).to_have_count(1, timeout=15_000)
     expect(page.locator("#customer-options option")).to_have_attribute("value", "Acme Logistics")
     first_customer.fill("Acme Logistics")
     page.get_by_role("button", name="90 min").click()
