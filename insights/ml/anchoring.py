@@ -25,7 +25,7 @@ Plain numpy, no ORM: the caller maps anchors to themes (a merged theme's anchor 
 merged, so what resembles it follows the merge).
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -73,6 +73,7 @@ def themes_anchor(
     keep_floors: np.ndarray,
     match_similarity: float,
     pool_similarity: float | None = None,
+    texts: Sequence[str] | None = None,
     seed: int = 0,
     pool_min: int = POOL_MIN,
     min_new_theme: int = MIN_NEW_THEME,
@@ -127,7 +128,10 @@ def themes_anchor(
     parameters: dict = {"pool": int(len(free)), "pool_min": pool_min}
     if len(free) >= pool_min:
         if cluster is None:
-            result = pool_group(vectors[free], similarity=pool_similarity, seed=seed)
+            pool_texts = None if texts is None else [texts[row] for row in free]
+            result = pool_group(
+                vectors[free], similarity=pool_similarity, seed=seed, texts=pool_texts
+            )
         else:
             result = cluster(vectors[free], seed=seed)
         parameters["pool_clusters"] = int(result.k)
@@ -164,14 +168,20 @@ def themes_anchor(
     )
 
 
-def pool_group(vectors: np.ndarray, *, similarity: float | None, seed: int = 0):
+def pool_group(
+    vectors: np.ndarray,
+    *,
+    similarity: float | None,
+    seed: int = 0,
+    texts: Sequence[str] | None = None,
+):
     """Group the pool: average linkage cut at `similarity` (mean pairwise cosine) when the pool
     is small enough and a similarity is known, else the full clustering. Returns a
     ClusterResult-like object (labels -1 for none, k)."""
     from insights.ml.clustering import ClusterResult, cluster_vectors
 
     if similarity is None or len(vectors) > AGGLOMERATE_MAX or len(vectors) < 2:
-        return cluster_vectors(vectors, seed=seed)
+        return cluster_vectors(vectors, seed=seed, texts=texts)
     from sklearn.cluster import AgglomerativeClustering
 
     model = AgglomerativeClustering(

@@ -420,7 +420,21 @@ def _themes_step(run: ModelRun) -> dict:
         .values_list("pk", "redacted_text")
         .iterator(chunk_size=10_000)
     )
-    return themes_fit(run=run, ids=ids, matrix=matrix, texts=[text_of[pk] for pk in ids])
+    from insights.ml.clustering_text import text_for_clustering
+
+    names = frozenset(
+        ModelRun.objects.values_list("parameters", flat=True)
+        .get(pk=run.pk)
+        .get("clustering_names", ())
+    )
+    texts = [text_of[pk] for pk in ids]
+    return themes_fit(
+        run=run,
+        ids=ids,
+        matrix=matrix,
+        texts=texts,
+        clustering_texts=[text_for_clustering(text, names=names) for text in texts],
+    )
 
 
 # --- the fast path for new feedback -------------------------------------------------------------

@@ -86,10 +86,16 @@ class _Anchors:
 
 
 def themes_fit(
-    *, run: ModelRun, ids: Sequence[int], matrix: np.ndarray, texts: Sequence[str]
+    *,
+    run: ModelRun,
+    ids: Sequence[int],
+    matrix: np.ndarray,
+    texts: Sequence[str],
+    clustering_texts: Sequence[str] | None = None,
 ) -> dict:
     """Theme the feedback `ids` (rows of `matrix`, their clustering vectors; `texts`, what the
-    labels are drawn from) and store the themes. Returns the run's theme metrics."""
+    labels are drawn from; `clustering_texts`, what was embedded, whose wording the clustering
+    also reads) and store the themes. Returns the run's theme metrics."""
     from insights.ml.anchoring import themes_anchor
 
     n = len(ids)
@@ -122,6 +128,7 @@ def themes_fit(
         keep_floors=anchors.keep_floors,
         match_similarity=settings.BACKLIGHT_THEME_MATCH_SIMILARITY,
         pool_similarity=anchors.coherence,
+        texts=clustering_texts,
         seed=SEED,
         # The first fit keeps every theme the clustering found; later ones need a real topic.
         **({} if anchors.themes else {"min_new_theme": 1}),
@@ -138,7 +145,7 @@ def themes_fit(
         theme_of[labelled] = [targets[label].pk for label in result.labels[labelled]]
         theme_of[stranded] = current_theme[stranded]
         by_id.update({theme.pk: theme for theme in created})
-        splits = _split_oversized(theme_of, pinned, matrix, by_id)
+        splits = _split_oversized(theme_of, pinned, matrix, by_id, clustering_texts)
         _assignments_store(ids, theme_of, pinned, matrix, current_theme)
         members_after = _members(theme_of)
         _themes_refresh(
@@ -242,7 +249,11 @@ def _anchors(by_id: dict[int, Theme], matrix: np.ndarray, current_theme: np.ndar
 
 
 def _split_oversized(
-    theme_of: np.ndarray, pinned: np.ndarray, matrix: np.ndarray, by_id: dict[int, Theme]
+    theme_of: np.ndarray,
+    pinned: np.ndarray,
+    matrix: np.ndarray,
+    by_id: dict[int, Theme],
+    clustering_texts: Sequence[str] | None = None,
 ) -> int:
     """Split every active top-level theme without children that holds more than SPLIT_SHARE of
     the themed feedback into sub-themes; its feedback moves into them (`theme_of` is updated).
@@ -257,6 +268,8 @@ def _split_oversized(
             action__in=[ThemeEdit.Action.MERGE, ThemeEdit.Action.SPLIT]
         ).values_list("theme_id", flat=True)
     )
+    from insights.ml.clustering import subcluster
+
     splits = 0
     for theme_id, rows in _members(theme_of).items():
         theme = by_id[theme_id]
@@ -269,7 +282,12 @@ def _split_oversized(
             or len(rows) <= SPLIT_SHARE * themed
         ):
             continue
-        result = _subcluster(matrix[rows])
+        result = subcluster(
+            matrix[rows],
+            seed=SEED,
+            max_k=MAX_SUBTHEMES,
+            texts=None if clustering_texts is None else [clustering_texts[i] for i in rows],
+        )
         if result.k < 2:
             continue
         children = [
@@ -284,17 +302,6 @@ def _split_oversized(
         by_id.update({new.pk: new for new in children})
         splits += 1
     return splits
-
-
-def _subcluster(vectors: np.ndarray):
-    """Sub-themes of one oversized theme: the clustering's own choice of k, at most
-    MAX_SUBTHEMES (a parent with dozens of children is another catch-all)."""
-    from insights.ml.clustering import cluster_vectors
-
-    result = cluster_vectors(vectors, seed=SEED)
-    if result.k > MAX_SUBTHEMES:
-        result = cluster_vectors(vectors, k=MAX_SUBTHEMES, seed=SEED)
-    return result
 
 
 def _assignments_store(

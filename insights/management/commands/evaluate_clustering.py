@@ -101,7 +101,7 @@ class Command(BaseCommand):
         texts = frame[text_column].tolist()
         started = time.perf_counter()
         vectors = embed(texts)
-        result = cluster_vectors(vectors, k=requested_k, seed=seed)
+        result = cluster_vectors(vectors, k=requested_k, seed=seed, texts=texts)
         seconds = time.perf_counter() - started
         started = time.perf_counter()
         descriptions = describe_clusters(texts, result.labels, vectors, result.centroids)
