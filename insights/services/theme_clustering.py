@@ -30,6 +30,7 @@ import numpy as np
 from django.conf import settings
 from django.db import transaction
 
+from insights.ml.anchoring import unit_rows
 from insights.models import Feedback, ModelRun, Theme, ThemeEdit
 from insights.services.bulk import columns_set
 
@@ -50,9 +51,9 @@ MAX_SUBTHEMES = 8
 RELABEL_CHURN = 0.20
 
 
-def _unit(matrix: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return matrix / np.where(norms == 0, 1.0, norms)
+def _centroid(matrix: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """The unit mean of `rows` of `matrix`: a theme's centroid from its members."""
+    return unit_rows(matrix[rows].mean(axis=0, keepdims=True))[0]
 
 
 def _stored_centroid(theme: Theme, dimensions: int) -> np.ndarray | None:
@@ -114,7 +115,7 @@ def themes_fit(
         pinned[index] = is_pinned
     members_before = _members(current_theme)
 
-    anchors = _anchors(by_id, matrix, current_theme)
+    anchors = _anchors(by_id, matrix, members_before)
     anchor_of = {theme_id: index for index, theme_id in enumerate(anchors.own_ids)}
     current = np.array([anchor_of.get(int(theme_id), -1) for theme_id in current_theme])
     # Pinned feedback in a theme that is no anchor (a parent, say) keeps it: its row is left out.
@@ -146,8 +147,8 @@ def themes_fit(
         theme_of[stranded] = current_theme[stranded]
         by_id.update({theme.pk: theme for theme in created})
         splits = _split_oversized(theme_of, pinned, matrix, by_id, clustering_texts)
-        _assignments_store(ids, theme_of, pinned, matrix, current_theme)
         members_after = _members(theme_of)
+        _assignments_store(ids, theme_of, pinned, matrix, current_theme, members_after)
         _themes_refresh(
             run=run,
             by_id=by_id,
@@ -186,7 +187,9 @@ def _members(theme_of: np.ndarray) -> dict[int, np.ndarray]:
     }
 
 
-def _anchors(by_id: dict[int, Theme], matrix: np.ndarray, current_theme: np.ndarray) -> _Anchors:
+def _anchors(
+    by_id: dict[int, Theme], matrix: np.ndarray, members: dict[int, np.ndarray]
+) -> _Anchors:
     """Every theme feedback can be assigned to, with its centroid (from its members now, else as
     stored), admission threshold and keep floor. Parents are no anchors: their children are."""
     from insights.ml.anchoring import (
@@ -196,7 +199,6 @@ def _anchors(by_id: dict[int, Theme], matrix: np.ndarray, current_theme: np.ndar
     )
 
     dimensions = matrix.shape[1]
-    members = _members(current_theme)
     parents = {theme.parent_id for theme in by_id.values() if theme.parent_id}
     candidates = [
         theme
@@ -210,7 +212,7 @@ def _anchors(by_id: dict[int, Theme], matrix: np.ndarray, current_theme: np.ndar
     for theme in candidates:
         rows = members.get(theme.pk)
         if rows is not None and len(rows):
-            centroid = _unit(matrix[rows].mean(axis=0, keepdims=True))[0]
+            centroid = _centroid(matrix, rows)
             similarities[theme.pk] = matrix[rows] @ centroid
         else:
             centroid = _stored_centroid(theme, dimensions)
@@ -296,7 +298,7 @@ def _split_oversized(
         ]
         # Every member goes to a child: the unthemed of the split and pinned feedback to the
         # nearest child (pinned feedback stays pinned, now in the child).
-        similarity = matrix[rows] @ _unit(result.centroids).T
+        similarity = matrix[rows] @ unit_rows(result.centroids).T
         child = np.where(result.labels >= 0, result.labels, similarity.argmax(axis=1))
         theme_of[rows] = [children[index].pk for index in child]
         by_id.update({new.pk: new for new in children})
@@ -310,13 +312,11 @@ def _assignments_store(
     pinned: np.ndarray,
     matrix: np.ndarray,
     current_theme: np.ndarray,
+    members: dict[int, np.ndarray],
 ) -> None:
     """Write each feedback's theme and its similarity to the theme's centroid (pinned feedback
     moved into a sub-theme is written too, and stays pinned)."""
-    centroids = {
-        theme_id: _unit(matrix[rows].mean(axis=0, keepdims=True))[0]
-        for theme_id, rows in _members(theme_of).items()
-    }
+    centroids = {theme_id: _centroid(matrix, rows) for theme_id, rows in members.items()}
     changed_pinned = pinned & (theme_of != current_theme)
     rows = []
     for index, pk in enumerate(ids):
@@ -357,7 +357,7 @@ def _themes_refresh(
         rows = top_members.get(theme.pk) if theme.pk in family else members.get(theme.pk)
         fields = ["status", "centroid", "threshold", "last_run", "updated_at"]
         if rows is not None and len(rows):
-            centroid = _unit(matrix[rows].mean(axis=0, keepdims=True))[0]
+            centroid = _centroid(matrix, rows)
             theme.centroid = centroid.astype(np.float32).tobytes()
             theme.threshold = admission_threshold(
                 matrix[rows] @ centroid, floor=floor, quantile=ADMISSION_QUANTILE
@@ -448,9 +448,7 @@ def _describe(theme_ids, rows_of, matrix, texts, describe_clusters, taken) -> di
     labels = np.concatenate(
         [np.full(len(rows_of[theme_id]), index) for index, theme_id in enumerate(theme_ids)]
     )
-    centroids = np.vstack(
-        [_unit(matrix[rows_of[theme_id]].mean(axis=0, keepdims=True))[0] for theme_id in theme_ids]
-    )
+    centroids = np.vstack([_centroid(matrix, rows_of[theme_id]) for theme_id in theme_ids])
     descriptions = describe_clusters(
         [texts[row] for row in rows], labels, matrix[rows], centroids, existing_labels=taken
     )
@@ -509,7 +507,7 @@ def _arrival_anchors() -> _ArrivalAnchors | None:
         version=version,
         theme_ids=theme_ids,
         retired=frozenset(pk for pk in theme_ids if by_id[pk].status == Theme.Status.RETIRED),
-        centroids=_unit(np.vstack(centroids)).astype(np.float32),
+        centroids=unit_rows(np.vstack(centroids)).astype(np.float32),
         thresholds=np.asarray(thresholds, dtype=np.float32),
     )
     _arrival_cache["anchors"] = anchors
@@ -526,7 +524,7 @@ def feedback_theme_on_arrival(*, ids: Sequence[int], matrix: np.ndarray) -> int:
     pinned = set(
         Feedback.objects.filter(pk__in=ids, theme_pinned=True).values_list("pk", flat=True)
     )
-    similarity = _unit(matrix) @ anchors.centroids.T
+    similarity = unit_rows(matrix) @ anchors.centroids.T
     nearest = similarity.argmax(axis=1)
     best = similarity[np.arange(len(ids)), nearest]
     rows, revived = [], set()
